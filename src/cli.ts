@@ -1,15 +1,22 @@
 #!/usr/bin/env node
 import { HelpRequested, UsageError } from './commandInput.js';
-import { runController } from './commands/controller.js';
-import { runRealServerInit } from './commands/realServerInit.js';
-import { runSpeaker } from './commands/speaker.js';
 
 type Command = (argv: string[], env: NodeJS.ProcessEnv) => Promise<void>;
 
-const commands: Record<string, { run: Command; summary: string }> = {
-  controller: { run: runController, summary: 'watch Services and VirtualServers, allocate VIPs, write status' },
-  speaker: { run: runSpeaker, summary: 'on one node: VRRP, VIPs, gratuitous ARP and the IPVS table' },
-  'realserver-init': { run: runRealServerInit, summary: "inside a pod: VIPs on lo and the real server's ARP sysctls" },
+// Loaded on demand: the Kubernetes client is heavy, and realserver-init runs in every pod start.
+const commands: Record<string, { load: () => Promise<Command>; summary: string }> = {
+  controller: {
+    load: async () => (await import('./commands/controller.js')).runController,
+    summary: 'watch Services and VirtualServers, allocate VIPs, write status',
+  },
+  speaker: {
+    load: async () => (await import('./commands/speaker.js')).runSpeaker,
+    summary: 'on one node: VRRP, VIPs, gratuitous ARP and the IPVS table',
+  },
+  'realserver-init': {
+    load: async () => (await import('./commands/realServerInit.js')).runRealServerInit,
+    summary: "inside a pod: VIPs on lo and the real server's ARP sysctls",
+  },
 };
 
 function usage(): string {
@@ -29,7 +36,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    await command.run(rest, process.env);
+    const run = await command.load();
+    await run(rest, process.env);
     return 0;
   } catch (err) {
     if (err instanceof HelpRequested) {
