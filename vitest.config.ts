@@ -8,6 +8,10 @@ export default defineConfig({
         test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 },
       },
       {
+        // The rawsock addon against the real kernel, on loopback (needs root).
+        test: { name: 'native', include: ['test/native/**/*.test.ts'] },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
