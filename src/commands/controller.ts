@@ -34,7 +34,9 @@ export async function runController(argv: string[], env: NodeJS.ProcessEnv): Pro
   informer.on('add', (vs) => log.info({ event: 'virtualserver.add', ...describe(vs) }, 'VirtualServer added'));
   informer.on('update', (vs) => log.info({ event: 'virtualserver.update', ...describe(vs) }, 'VirtualServer updated'));
   informer.on('delete', (vs) => log.info({ event: 'virtualserver.delete', ...describe(vs) }, 'VirtualServer deleted'));
+  let stopping = false;
   informer.on('error', (err) => {
+    if (stopping) return;
     log.warn({ event: 'watch.error', err }, 'VirtualServer watch failed; restarting');
     setTimeout(() => void informer.start(), 1000);
   });
@@ -43,6 +45,7 @@ export async function runController(argv: string[], env: NodeJS.ProcessEnv): Pro
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
   });
+  stopping = true;
   await informer.stop();
   log.info({ event: 'controller.stopped' }, 'controller stopped');
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freePort, startLogged, stopProcess, waitFor } from '../support/processes.js';
+import { freePort, startLogged, StopWaiting, stopProcess, waitFor } from '../support/processes.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -51,7 +51,7 @@ export async function startControlPlane(binDir: string, workDir: string): Promis
     join(workDir, 'etcd.log'),
   );
   try {
-    await waitFor('etcd /health', () => httpOk(`http://127.0.0.1:${etcdPort}/health`), 30_000);
+    await waitFor('etcd /health', () => alive(etcd, 'etcd').then(() => httpOk(`http://127.0.0.1:${etcdPort}/health`)), 30_000);
   } catch (err) {
     await stopProcess(etcd);
     throw withLog(err, join(workDir, 'etcd.log'));
@@ -97,10 +97,10 @@ export async function startControlPlane(binDir: string, workDir: string): Promis
   };
   try {
     const crt = join(certDir, 'apiserver.crt');
-    await waitFor('kube-apiserver certificate', async () => existsSync(crt), 60_000);
+    await waitFor('kube-apiserver certificate', () => alive(apiserver, 'kube-apiserver').then(() => existsSync(crt)), 60_000);
     const caPem = readFileSync(crt, 'utf8');
     const get = (path: string) => httpsStatus(`${server}${path}`, caPem, token);
-    await waitFor('kube-apiserver /readyz', async () => (await get('/readyz')) === 200, 90_000, 500);
+    await waitFor('kube-apiserver /readyz', () => alive(apiserver, 'kube-apiserver').then(async () => (await get('/readyz')) === 200), 90_000, 500);
     await waitFor('the default namespace', async () => (await get('/api/v1/namespaces/default')) === 200, 30_000);
     const kubeconfigPath = join(workDir, 'kubeconfig');
     writeFileSync(kubeconfigPath, adminKubeconfig(server, caPem, token), { mode: 0o600 });
@@ -108,6 +108,13 @@ export async function startControlPlane(binDir: string, workDir: string): Promis
   } catch (err) {
     await stop();
     throw withLog(err, join(workDir, 'kube-apiserver.log'));
+  }
+}
+
+/** Rejects at once if the process has exited, so a crash is reported now rather than at the timeout. */
+async function alive(child: ChildProcess, name: string): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    throw new StopWaiting(`${name} exited (${child.exitCode ?? child.signalCode})`);
   }
 }
 

@@ -41,6 +41,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Thrown by a waitFor check when waiting longer cannot help (a process died): waitFor rethrows it at once. */
+export class StopWaiting extends Error {}
+
 /** Polls check until it returns true; throws with the description after timeoutMs. */
 export async function waitFor(description: string, check: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,6 +52,7 @@ export async function waitFor(description: string, check: () => Promise<boolean>
     try {
       if (await check()) return;
     } catch (err) {
+      if (err instanceof StopWaiting) throw err;
       lastError = err;
     }
     await new Promise((r) => setTimeout(r, intervalMs));
