@@ -1,0 +1,364 @@
+// Pure translation between typed IPVS objects and generic netlink attribute buffers.
+// Byte order (TECH.md §1.1): ports, TUN_PORT and the IPv4 NETMASK are big-endian; the rest is host-endian.
+
+import { addressToBytes, bytesToAddress, familyOf } from './address.js';
+import { AttributeSet, AttributeWriter, readU32, writeU32 } from './attributes.js';
+import {
+  AF_INET,
+  AF_INET6,
+  CmdAttr,
+  DaemonAttr,
+  DaemonState,
+  DestAttr,
+  FORWARDING_MASK,
+  Forwarding,
+  InfoAttr,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  StatsAttr,
+  SvcAttr,
+  SvcFlag,
+  TunnelFlag,
+  TunnelType,
+} from './constants.js';
+import { IpvsDecodeError, IpvsEncodeError } from './errors.js';
+import type {
+  DaemonRole,
+  DestinationConfig,
+  DestinationEntry,
+  DestinationKey,
+  Family,
+  ForwardingMethod,
+  IpvsInfo,
+  Protocol,
+  ServiceConfig,
+  ServiceEntry,
+  ServiceKey,
+  Stats,
+  SyncDaemonConfig,
+  Timeouts,
+  TunnelSettings,
+} from './types.js';
+
+const FAMILY_NUMBER: Record<Family, number> = { inet: AF_INET, inet6: AF_INET6 };
+const PROTOCOL_NUMBER: Record<Protocol, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP };
+const FORWARDING_NUMBER: Record<ForwardingMethod, number> = {
+  nat: Forwarding.MASQ,
+  local: Forwarding.LOCALNODE,
+  tunnel: Forwarding.TUNNEL,
+  dr: Forwarding.DROUTE,
+  bypass: Forwarding.BYPASS,
+};
+const TUNNEL_NUMBER: Record<TunnelSettings['type'], number> = { ipip: TunnelType.IPIP, gue: TunnelType.GUE, gre: TunnelType.GRE };
+const DAEMON_STATE: Record<DaemonRole, number> = { master: DaemonState.MASTER, backup: DaemonState.BACKUP };
+
+const reverse = <K extends string>(map: Record<K, number>): Map<number, K> => new Map(Object.entries(map).map(([k, v]) => [v as number, k as K]));
+const FAMILY_NAME = reverse(FAMILY_NUMBER);
+const PROTOCOL_NAME = reverse(PROTOCOL_NUMBER);
+const FORWARDING_NAME = reverse(FORWARDING_NUMBER);
+const TUNNEL_NAME = reverse(TUNNEL_NUMBER);
+const DAEMON_ROLE = reverse(DAEMON_STATE);
+
+/** The family of a service: from its address, or given for fwmark services. */
+export function serviceFamily(key: ServiceKey): Family {
+  return key.protocol === 'fwmark' ? key.family : familyOf(key.address);
+}
+
+/** Human-readable name of a service for errors and logs, e.g. "tcp 10.0.0.1:80", "tcp [2001:db8::1]:80", "fwmark 5 (inet6)". */
+export function describeService(key: ServiceKey): string {
+  if (key.protocol === 'fwmark') return `fwmark ${key.fwmark} (${key.family})`;
+  return `${key.protocol} ${describeEndpoint(key)}`;
+}
+
+export function describeEndpoint(key: DestinationKey): string {
+  return familyOf(key.address) === 'inet6' ? `[${key.address}]:${key.port}` : `${key.address}:${key.port}`;
+}
+
+export function describeDestination(service: ServiceKey, destination: DestinationKey): string {
+  return `${describeService(service)} -> ${describeEndpoint(destination)}`;
+}
+
+// ---------------------------------------------------------------- encoding
+
+function checkInteger(value: number, min: number, max: number, what: string): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new IpvsEncodeError(`${what} must be an integer in ${min}..${max}, got ${value}`);
+  return value;
+}
+
+function checkName(value: string, maxLength: number, what: string): string {
+  if (value.length === 0 || Buffer.byteLength(value) > maxLength || value.includes('\0')) {
+    throw new IpvsEncodeError(`${what} must be 1..${maxLength} bytes without NUL, got '${value}'`);
+  }
+  return value;
+}
+
+/** An IPv4 prefix length as the big-endian mask the kernel stores. */
+export function prefixToMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/** The prefix length of a contiguous IPv4 mask; a non-contiguous one is rejected (it has no prefix form). */
+export function maskToPrefix(mask: number, context: string): number {
+  const inverted = ~mask >>> 0;
+  if ((inverted & (inverted + 1)) !== 0) throw new IpvsDecodeError(`${context}: IPv4 netmask 0x${mask.toString(16)} is not contiguous`);
+  return 32 - Math.log2(inverted + 1);
+}
+
+function writeServiceKey(w: AttributeWriter, key: ServiceKey): void {
+  const family = serviceFamily(key);
+  w.u16(SvcAttr.AF, FAMILY_NUMBER[family]);
+  if (key.protocol === 'fwmark') {
+    w.u32(SvcAttr.FWMARK, checkInteger(key.fwmark, 1, 0xffffffff, 'fwmark'));
+    return;
+  }
+  w.u16(SvcAttr.PROTOCOL, PROTOCOL_NUMBER[key.protocol]);
+  w.bytes(SvcAttr.ADDR, addressToBytes(key.address));
+  w.u16be(SvcAttr.PORT, checkInteger(key.port, 0, 0xffff, 'service port'));
+}
+
+/** CMD_ATTR_SERVICE with only the identity: enough for DEL_SERVICE, GET_SERVICE, GET_DEST and ZERO. */
+export function encodeServiceKey(key: ServiceKey): Buffer {
+  return new AttributeWriter().nested(CmdAttr.SERVICE, (w) => writeServiceKey(w, key)).toBuffer();
+}
+
+/** CMD_ATTR_SERVICE with every attribute NEW_SERVICE and SET_SERVICE require (missing ones give EINVAL). */
+export function encodeService(service: ServiceConfig): Buffer {
+  const family = serviceFamily(service);
+  const flags =
+    (service.persistent ? SvcFlag.PERSISTENT : 0) |
+    (service.onePacket ? SvcFlag.ONEPACKET : 0) |
+    (service.schedulerFlags.flag1 ? SvcFlag.SCHED1 : 0) |
+    (service.schedulerFlags.flag2 ? SvcFlag.SCHED2 : 0) |
+    (service.schedulerFlags.flag3 ? SvcFlag.SCHED3 : 0);
+  // {flags, mask}: mask 0xffffffff replaces the flags instead of merging with the old ones.
+  const flagsStruct = Buffer.alloc(8);
+  writeU32(flagsStruct, flags, 0);
+  writeU32(flagsStruct, 0xffffffff, 4);
+  return new AttributeWriter()
+    .nested(CmdAttr.SERVICE, (w) => {
+      writeServiceKey(w, service);
+      w.string(SvcAttr.SCHED_NAME, checkName(service.scheduler, 15, 'scheduler name'));
+      if (service.persistenceEngine !== undefined) w.string(SvcAttr.PE_NAME, checkName(service.persistenceEngine, 32, 'persistence engine name'));
+      w.bytes(SvcAttr.FLAGS, flagsStruct);
+      w.u32(SvcAttr.TIMEOUT, checkInteger(service.persistenceTimeout, 0, 0xffffffff, 'persistence timeout'));
+      if (family === 'inet') w.u32be(SvcAttr.NETMASK, prefixToMask(checkInteger(service.netmask, 0, 32, 'IPv4 netmask prefix')));
+      else w.u32(SvcAttr.NETMASK, checkInteger(service.netmask, 1, 128, 'IPv6 netmask prefix'));
+    })
+    .toBuffer();
+}
+
+function writeDestinationKey(w: AttributeWriter, destination: DestinationKey): void {
+  w.bytes(DestAttr.ADDR, addressToBytes(destination.address));
+  w.u16be(DestAttr.PORT, checkInteger(destination.port, 0, 0xffff, 'destination port'));
+  w.u16(DestAttr.ADDR_FAMILY, FAMILY_NUMBER[familyOf(destination.address)]);
+}
+
+/** CMD_ATTR_SERVICE identity plus CMD_ATTR_DEST with the identity only: for DEL_DEST. */
+export function encodeDestinationKey(service: ServiceKey, destination: DestinationKey): Buffer {
+  return new AttributeWriter()
+    .nested(CmdAttr.SERVICE, (w) => writeServiceKey(w, service))
+    .nested(CmdAttr.DEST, (w) => writeDestinationKey(w, destination))
+    .toBuffer();
+}
+
+/** CMD_ATTR_SERVICE identity plus a full CMD_ATTR_DEST: for NEW_DEST and SET_DEST. */
+export function encodeDestination(service: ServiceKey, destination: DestinationConfig): Buffer {
+  if ((destination.forwarding === 'tunnel') !== (destination.tunnel !== undefined)) {
+    throw new IpvsEncodeError(`${describeDestination(service, destination)}: tunnel settings are required with, and only with, tunnel forwarding`);
+  }
+  return new AttributeWriter()
+    .nested(CmdAttr.SERVICE, (w) => writeServiceKey(w, service))
+    .nested(CmdAttr.DEST, (w) => {
+      writeDestinationKey(w, destination);
+      w.u32(DestAttr.FWD_METHOD, FORWARDING_NUMBER[destination.forwarding]);
+      w.u32(DestAttr.WEIGHT, checkInteger(destination.weight, 0, 0x7fffffff, 'weight'));
+      w.u32(DestAttr.U_THRESH, checkInteger(destination.upperThreshold, 0, 0xffffffff, 'upper threshold'));
+      w.u32(DestAttr.L_THRESH, checkInteger(destination.lowerThreshold, 0, 0xffffffff, 'lower threshold'));
+      const tunnel = destination.tunnel;
+      if (tunnel) {
+        w.u8(DestAttr.TUN_TYPE, TUNNEL_NUMBER[tunnel.type]);
+        w.u16be(DestAttr.TUN_PORT, checkInteger(tunnel.port, 0, 0xffff, 'tunnel port'));
+        w.u16(DestAttr.TUN_FLAGS, (tunnel.checksum ? TunnelFlag.CSUM : 0) | (tunnel.remoteChecksum ? TunnelFlag.REMCSUM : 0));
+      }
+    })
+    .toBuffer();
+}
+
+/** CMD_ATTR_DAEMON for NEW_DAEMON. MCAST_PORT is host-endian (nla_get_u16), unlike the service ports. */
+export function encodeDaemon(config: SyncDaemonConfig): Buffer {
+  return new AttributeWriter()
+    .nested(CmdAttr.DAEMON, (w) => {
+      w.u32(DaemonAttr.STATE, DAEMON_STATE[config.role]);
+      w.string(DaemonAttr.MCAST_IFN, checkName(config.interface, 15, 'sync daemon interface'));
+      w.u32(DaemonAttr.SYNC_ID, checkInteger(config.syncId, 0, 255, 'sync id'));
+      if (config.maxLength !== undefined) w.u16(DaemonAttr.SYNC_MAXLEN, checkInteger(config.maxLength, 0, 0xffff, 'sync max length'));
+      if (config.group !== undefined) {
+        const bytes = addressToBytes(config.group);
+        w.bytes(bytes.length === 4 ? DaemonAttr.MCAST_GROUP : DaemonAttr.MCAST_GROUP6, bytes);
+      }
+      if (config.port !== undefined) w.u16(DaemonAttr.MCAST_PORT, checkInteger(config.port, 0, 0xffff, 'sync port'));
+      if (config.ttl !== undefined) w.u8(DaemonAttr.MCAST_TTL, checkInteger(config.ttl, 0, 255, 'sync ttl'));
+    })
+    .toBuffer();
+}
+
+/** CMD_ATTR_DAEMON with only the state: for DEL_DAEMON. */
+export function encodeDaemonRole(role: DaemonRole): Buffer {
+  return new AttributeWriter().nested(CmdAttr.DAEMON, (w) => w.u32(DaemonAttr.STATE, DAEMON_STATE[role])).toBuffer();
+}
+
+/** Top-level TIMEOUT_* for SET_CONFIG; absent values are not sent, and the kernel keeps them. */
+export function encodeTimeouts(timeouts: Partial<Timeouts>): Buffer {
+  const w = new AttributeWriter();
+  if (timeouts.tcp !== undefined) w.u32(CmdAttr.TIMEOUT_TCP, checkInteger(timeouts.tcp, 0, 0xffffffff, 'tcp timeout'));
+  if (timeouts.tcpFin !== undefined) w.u32(CmdAttr.TIMEOUT_TCP_FIN, checkInteger(timeouts.tcpFin, 0, 0xffffffff, 'tcp fin timeout'));
+  if (timeouts.udp !== undefined) w.u32(CmdAttr.TIMEOUT_UDP, checkInteger(timeouts.udp, 0, 0xffffffff, 'udp timeout'));
+  return w.toBuffer();
+}
+
+// ---------------------------------------------------------------- decoding
+
+function lookup<T>(map: Map<number, T>, value: number, context: string, what: string): T {
+  const name = map.get(value);
+  if (name === undefined) throw new IpvsDecodeError(`${context}: unknown ${what} ${value}`);
+  return name;
+}
+
+/** STATS64 when present (4.1+), else the older STATS with its u32 counters; PAD attributes are ignored. */
+export function decodeStats(parent: AttributeSet, stats64Type: number, statsType: number): Stats {
+  const wide = parent.optNested(stats64Type, 'STATS64');
+  if (wide) {
+    const get = (type: number, name: string): bigint => wide.u64(type, name);
+    return readStats(get);
+  }
+  const narrow = parent.optNested(statsType, 'STATS');
+  if (!narrow) throw new IpvsDecodeError(`${parent.context}: neither STATS64 nor STATS is present`);
+  return readStats((type, name) => (type === StatsAttr.INBYTES || type === StatsAttr.OUTBYTES ? narrow.u64(type, name) : BigInt(narrow.u32(type, name))));
+}
+
+function readStats(get: (type: number, name: string) => bigint): Stats {
+  return {
+    connections: get(StatsAttr.CONNS, 'CONNS'),
+    packetsIn: get(StatsAttr.INPKTS, 'INPKTS'),
+    packetsOut: get(StatsAttr.OUTPKTS, 'OUTPKTS'),
+    bytesIn: get(StatsAttr.INBYTES, 'INBYTES'),
+    bytesOut: get(StatsAttr.OUTBYTES, 'OUTBYTES'),
+    connectionsPerSecond: get(StatsAttr.CPS, 'CPS'),
+    packetsInPerSecond: get(StatsAttr.INPPS, 'INPPS'),
+    packetsOutPerSecond: get(StatsAttr.OUTPPS, 'OUTPPS'),
+    bytesInPerSecond: get(StatsAttr.INBPS, 'INBPS'),
+    bytesOutPerSecond: get(StatsAttr.OUTBPS, 'OUTBPS'),
+  };
+}
+
+/** The nested SERVICE of a NEW_SERVICE message (a GET_SERVICE reply or dump part). */
+export function decodeService(message: Buffer): ServiceEntry {
+  const top = AttributeSet.parse(message, 'service message');
+  const attrs = top.nested(CmdAttr.SERVICE, 'SERVICE');
+  const context = 'service';
+  const family = lookup(FAMILY_NAME, attrs.u16(SvcAttr.AF, 'AF'), context, 'address family');
+  const fwmark = attrs.optU32(SvcAttr.FWMARK, 'FWMARK');
+  let key: ServiceKey;
+  if (fwmark !== undefined) {
+    key = { protocol: 'fwmark', family, fwmark };
+  } else {
+    key = {
+      protocol: lookup(PROTOCOL_NAME, attrs.u16(SvcAttr.PROTOCOL, 'PROTOCOL'), context, 'protocol'),
+      address: bytesToAddress(attrs.bytes(SvcAttr.ADDR, 'ADDR'), family, `${context} ADDR`),
+      port: attrs.u16be(SvcAttr.PORT, 'PORT'),
+    };
+  }
+  const where = describeService(key);
+  const flagsStruct = attrs.bytes(SvcAttr.FLAGS, 'FLAGS');
+  if (flagsStruct.length !== 8) throw new IpvsDecodeError(`${where} attribute FLAGS: expected 8 bytes, got ${flagsStruct.length}`);
+  const flags = readU32(flagsStruct, 0);
+  const netmask = family === 'inet' ? maskToPrefix(attrs.u32be(SvcAttr.NETMASK, 'NETMASK'), where) : attrs.u32(SvcAttr.NETMASK, 'NETMASK');
+  const persistenceEngine = attrs.optString(SvcAttr.PE_NAME, 'PE_NAME');
+  return {
+    ...key,
+    scheduler: attrs.string(SvcAttr.SCHED_NAME, 'SCHED_NAME'),
+    schedulerFlags: { flag1: (flags & SvcFlag.SCHED1) !== 0, flag2: (flags & SvcFlag.SCHED2) !== 0, flag3: (flags & SvcFlag.SCHED3) !== 0 },
+    persistent: (flags & SvcFlag.PERSISTENT) !== 0,
+    persistenceTimeout: attrs.u32(SvcAttr.TIMEOUT, 'TIMEOUT'),
+    netmask,
+    onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
+    ...(persistenceEngine !== undefined ? { persistenceEngine } : {}),
+    stats: decodeStats(attrs, SvcAttr.STATS64, SvcAttr.STATS),
+  };
+}
+
+/** The nested DEST of a NEW_DEST dump part. Kernels before 3.18 send no ADDR_FAMILY: then the service's family applies. */
+export function decodeDestination(message: Buffer, serviceFamilyFallback: Family): DestinationEntry {
+  const top = AttributeSet.parse(message, 'destination message');
+  const attrs = top.nested(CmdAttr.DEST, 'DEST');
+  const context = 'destination';
+  const familyNumber = attrs.optU16(DestAttr.ADDR_FAMILY, 'ADDR_FAMILY');
+  const family = familyNumber === undefined ? serviceFamilyFallback : lookup(FAMILY_NAME, familyNumber, context, 'address family');
+  const address = bytesToAddress(attrs.bytes(DestAttr.ADDR, 'ADDR'), family, `${context} ADDR`);
+  const port = attrs.u16be(DestAttr.PORT, 'PORT');
+  const forwarding = lookup(FORWARDING_NAME, attrs.u32(DestAttr.FWD_METHOD, 'FWD_METHOD') & FORWARDING_MASK, context, 'forwarding method');
+  let tunnel: TunnelSettings | undefined;
+  if (forwarding === 'tunnel') {
+    // Kernels before 5.2 know only IPIP and send none of the TUN_* attributes.
+    const tunnelFlags = attrs.optU16(DestAttr.TUN_FLAGS, 'TUN_FLAGS') ?? 0;
+    tunnel = {
+      type: lookup(TUNNEL_NAME, attrs.optU8(DestAttr.TUN_TYPE, 'TUN_TYPE') ?? TunnelType.IPIP, context, 'tunnel type'),
+      port: attrs.optU16be(DestAttr.TUN_PORT, 'TUN_PORT') ?? 0,
+      checksum: (tunnelFlags & TunnelFlag.CSUM) !== 0,
+      remoteChecksum: (tunnelFlags & TunnelFlag.REMCSUM) !== 0,
+    };
+  }
+  return {
+    address,
+    port,
+    forwarding,
+    weight: attrs.u32(DestAttr.WEIGHT, 'WEIGHT'),
+    upperThreshold: attrs.u32(DestAttr.U_THRESH, 'U_THRESH'),
+    lowerThreshold: attrs.u32(DestAttr.L_THRESH, 'L_THRESH'),
+    ...(tunnel ? { tunnel } : {}),
+    activeConnections: attrs.u32(DestAttr.ACTIVE_CONNS, 'ACTIVE_CONNS'),
+    inactiveConnections: attrs.u32(DestAttr.INACT_CONNS, 'INACT_CONNS'),
+    persistentConnections: attrs.u32(DestAttr.PERSIST_CONNS, 'PERSIST_CONNS'),
+    stats: decodeStats(attrs, DestAttr.STATS64, DestAttr.STATS),
+  };
+}
+
+/** One NEW_DAEMON dump part. */
+export function decodeDaemon(message: Buffer): Required<Omit<SyncDaemonConfig, 'group'>> & Pick<SyncDaemonConfig, 'group'> {
+  const top = AttributeSet.parse(message, 'daemon message');
+  const attrs = top.nested(CmdAttr.DAEMON, 'DAEMON');
+  const group4 = attrs.raw(DaemonAttr.MCAST_GROUP);
+  const group6 = attrs.raw(DaemonAttr.MCAST_GROUP6);
+  const group = group4 ? bytesToAddress(group4, 'inet', 'daemon MCAST_GROUP') : group6 ? bytesToAddress(group6, 'inet6', 'daemon MCAST_GROUP6') : undefined;
+  return {
+    role: lookup(DAEMON_ROLE, attrs.u32(DaemonAttr.STATE, 'STATE'), 'daemon', 'state'),
+    interface: attrs.string(DaemonAttr.MCAST_IFN, 'MCAST_IFN'),
+    syncId: attrs.u32(DaemonAttr.SYNC_ID, 'SYNC_ID'),
+    maxLength: attrs.optU16(DaemonAttr.SYNC_MAXLEN, 'SYNC_MAXLEN') ?? 0,
+    port: attrs.optU16(DaemonAttr.MCAST_PORT, 'MCAST_PORT') ?? 0,
+    ttl: attrs.optU8(DaemonAttr.MCAST_TTL, 'MCAST_TTL') ?? 0,
+    ...(group !== undefined ? { group } : {}),
+  };
+}
+
+/** The GET_CONFIG reply: timeouts as top-level attributes. */
+export function decodeTimeouts(message: Buffer): Timeouts {
+  const attrs = AttributeSet.parse(message, 'config message');
+  return {
+    tcp: attrs.u32(CmdAttr.TIMEOUT_TCP, 'TIMEOUT_TCP'),
+    tcpFin: attrs.u32(CmdAttr.TIMEOUT_TCP_FIN, 'TIMEOUT_TCP_FIN'),
+    udp: attrs.u32(CmdAttr.TIMEOUT_UDP, 'TIMEOUT_UDP'),
+  };
+}
+
+/** The GET_INFO reply. */
+export function decodeInfo(message: Buffer): IpvsInfo {
+  const attrs = AttributeSet.parse(message, 'info message');
+  const versionCode = attrs.u32(InfoAttr.VERSION, 'VERSION');
+  return {
+    version: `${(versionCode >> 16) & 0xff}.${(versionCode >> 8) & 0xff}.${versionCode & 0xff}`,
+    versionCode,
+    connectionTableSize: attrs.u32(InfoAttr.CONN_TAB_SIZE, 'CONN_TAB_SIZE'),
+  };
+}

@@ -1,0 +1,221 @@
+import { constants as osConstants } from 'node:os';
+import { createGenericNetlink, genl, Protocol, RawNetlinkSocket } from 'netlink';
+import { NlmFlag, NlmsgType } from './constants.js';
+import { IpvsDecodeError, IpvsError, IpvsTransportError, type IpvsOperation } from './errors.js';
+import { encodeGenlRequest, parseDonePayload, parseErrorPayload, parseGenlPayload, parseNetlinkMessages } from './netlinkMessage.js';
+
+export interface GenlReply {
+  cmd: number;
+  attributes: Buffer;
+}
+
+export interface GenlCommand {
+  cmd: number;
+  attributes: Buffer;
+}
+
+/** errno 0 for success, or the error that prevented knowing the outcome. */
+export type PipelineResult = number | IpvsTransportError;
+
+export interface ChannelOptions {
+  /** Fail every pending request when the kernel has sent nothing for this long. */
+  stallTimeoutMs: number;
+  /** SO_RCVBUF to ask for (the kernel caps it at net.core.rmem_max and doubles it). */
+  receiveBufferBytes: number;
+}
+
+interface Pending {
+  dump: boolean;
+  replies: GenlReply[];
+  settle: (outcome: number | Error, replies: GenlReply[]) => void;
+}
+
+// Kernel-side cost of one queued reply (skb truesize of a small ACK or an error quoting the request),
+// used to size the pipeline window so that replies never overflow the receive buffer (which loses them: ENOBUFS).
+const REPLY_TRUESIZE_BYTES = 1536;
+// Requests packed in one sendmsg: the kernel runs them in order and replies to each.
+const REQUESTS_PER_DATAGRAM = 64;
+
+/** Looks up a generic netlink family id through the controller, with the netlink package's ctrlRequest. */
+export async function resolveFamily(name: string): Promise<{ id: number; version: number }> {
+  const socket = createGenericNetlink();
+  try {
+    const [family] = await socket.ctrlRequest(genl.Commands.GET_FAMILY, { familyName: name });
+    if (family?.familyId === undefined) throw new IpvsDecodeError(`the controller's reply for family ${name} carries no id`);
+    return { id: family.familyId, version: family.version ?? 1 };
+  } catch (error) {
+    const code = /Request rejected: (E[A-Z]+)/.exec(String((error as Error).message))?.[1];
+    const errno = code ? (osConstants.errno as Record<string, number>)[code] : undefined;
+    if (errno !== undefined) throw new IpvsError('resolve-family', name, errno);
+    throw error;
+  } finally {
+    socket.socket.close();
+  }
+}
+
+/**
+ * One generic netlink socket for one family. Requests are matched to replies by sequence
+ * number, so many can be in flight; dumps on one socket must run one at a time (the kernel
+ * answers a second one with EBUSY), which this class enforces.
+ */
+export class GenlChannel {
+  private readonly socket: RawNetlinkSocket;
+  private readonly pending = new Map<number, Pending>();
+  private seq = (Math.random() * 0x7fffffff) >>> 0;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private dumpQueue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  /** How many requests may await a reply at once. */
+  readonly window: number;
+  /** Datagrams handed to sendmsg, for benchmarks. */
+  datagramsSent = 0;
+
+  constructor(
+    private readonly family: number,
+    private readonly version: number,
+    private readonly options: ChannelOptions,
+  ) {
+    this.socket = new RawNetlinkSocket(Protocol.GENERIC, { recvBufferSize: options.receiveBufferBytes, sendBufferSize: 0 });
+    this.socket.on('message', (datagram) => this.receive(datagram));
+    this.socket.on('truncatedMessage', () => this.failAll(new IpvsTransportError('a netlink reply was truncated')));
+    this.socket.on('error', (error) => this.failAll(new IpvsTransportError(`netlink socket error: ${error.code ?? error.message}`)));
+    this.socket.unref();
+    this.window = Math.max(8, Math.min(1024, Math.floor(this.socket.getRecvBufferSize() / REPLY_TRUESIZE_BYTES)));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close();
+    this.failAll(new IpvsTransportError('the netlink socket was closed'));
+  }
+
+  /**
+   * A doit (ACK requested; resolves with any reply messages once the ACK arrives) or a dump
+   * (resolves on DONE). Throws IpvsError when the kernel refuses.
+   */
+  async request(command: GenlCommand, kind: 'doit' | 'dump', label: { operation: IpvsOperation; target: string }): Promise<GenlReply[]> {
+    const run = (): Promise<GenlReply[]> =>
+      new Promise((resolve, reject) => {
+        const seq = this.register(kind === 'dump', (outcome, replies) => {
+          if (outcome === 0) resolve(replies);
+          else reject(typeof outcome === 'number' ? new IpvsError(label.operation, label.target, outcome) : outcome);
+        });
+        const flags = NlmFlag.REQUEST | (kind === 'dump' ? NlmFlag.DUMP : NlmFlag.ACK);
+        this.send([this.encode(command, flags, seq)], [seq]);
+      });
+    if (kind === 'doit') return run();
+    const result = this.dumpQueue.then(run, run);
+    this.dumpQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Sends set commands without waiting for each ACK: up to REQUESTS_PER_DATAGRAM per sendmsg
+   * and at most `window` unanswered. The kernel processes them in order and keeps going after
+   * a failure, so each command gets its own result, in input order.
+   */
+  pipeline(commands: GenlCommand[]): Promise<PipelineResult[]> {
+    const results = new Array<PipelineResult>(commands.length);
+    if (commands.length === 0) return Promise.resolve(results);
+    if (this.closed) return Promise.resolve(results.fill(new IpvsTransportError('the netlink socket is closed')));
+    return new Promise((resolve) => {
+      let next = 0;
+      let inFlight = 0;
+      let done = 0;
+      const pump = (): void => {
+        while (next < commands.length && inFlight < this.window) {
+          const count = Math.min(REQUESTS_PER_DATAGRAM, this.window - inFlight, commands.length - next);
+          const buffers: Buffer[] = [];
+          const seqs: number[] = [];
+          for (let i = 0; i < count; i++) {
+            const index = next++;
+            const seq = this.register(false, (outcome) => {
+              results[index] = typeof outcome === 'number' ? outcome : outcome instanceof IpvsTransportError ? outcome : new IpvsTransportError(outcome.message);
+              inFlight--;
+              if (++done === commands.length) resolve(results);
+              else pump();
+            });
+            buffers.push(this.encode(commands[index] as GenlCommand, NlmFlag.REQUEST | NlmFlag.ACK, seq));
+            seqs.push(seq);
+          }
+          inFlight += count;
+          this.send(buffers, seqs);
+        }
+      };
+      pump();
+    });
+  }
+
+  private encode(command: GenlCommand, flags: number, seq: number): Buffer {
+    return encodeGenlRequest({ family: this.family, flags, seq, cmd: command.cmd, version: this.version, attributes: command.attributes });
+  }
+
+  private register(dump: boolean, settle: Pending['settle']): number {
+    if (this.closed) throw new IpvsTransportError('the netlink socket is closed');
+    do this.seq = (this.seq + 1) >>> 0;
+    while (this.seq === 0 || this.pending.has(this.seq));
+    if (this.pending.size === 0) this.socket.ref();
+    this.pending.set(this.seq, { dump, replies: [], settle });
+    this.armStallTimer();
+    return this.seq;
+  }
+
+  private send(buffers: Buffer[], seqs: number[]): void {
+    this.datagramsSent++;
+    this.socket.send(buffers.length === 1 ? (buffers[0] as Buffer) : buffers, { port: 0 }, (error) => {
+      if (!error) return;
+      const failure = new IpvsTransportError(`sendmsg failed: ${error.code ?? error.message}`);
+      for (const seq of seqs) this.finish(seq, failure);
+    });
+  }
+
+  private finish(seq: number, outcome: number | Error): void {
+    const pending = this.pending.get(seq);
+    if (!pending) return;
+    this.pending.delete(seq);
+    if (this.pending.size === 0) {
+      if (!this.closed) this.socket.unref();
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    }
+    pending.settle(outcome, pending.replies);
+  }
+
+  private failAll(error: Error): void {
+    for (const seq of [...this.pending.keys()]) this.finish(seq, error);
+  }
+
+  private armStallTimer(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = setTimeout(() => this.failAll(new IpvsTransportError(`no reply from the kernel within ${this.options.stallTimeoutMs} ms`)), this.options.stallTimeoutMs);
+    this.stallTimer.unref();
+  }
+
+  private receive(datagram: Buffer): void {
+    let messages;
+    try {
+      messages = parseNetlinkMessages(datagram);
+    } catch (error) {
+      this.failAll(new IpvsTransportError(`undecodable netlink datagram: ${(error as Error).message}`));
+      return;
+    }
+    if (this.pending.size > 0) this.armStallTimer();
+    for (const message of messages) {
+      const pending = this.pending.get(message.seq);
+      if (!pending) continue; // a late reply to a request already failed by a timeout
+      try {
+        if (message.type === NlmsgType.ERROR) {
+          const errno = parseErrorPayload(message.payload);
+          if (!(pending.dump && errno === 0)) this.finish(message.seq, errno);
+        } else if (message.type === NlmsgType.DONE) {
+          this.finish(message.seq, parseDonePayload(message.payload));
+        } else if (message.type === this.family) {
+          pending.replies.push(parseGenlPayload(message.payload));
+        }
+      } catch (error) {
+        this.finish(message.seq, error as Error);
+      }
+    }
+  }
+}
