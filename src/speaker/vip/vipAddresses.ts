@@ -1,0 +1,180 @@
+import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+import type { Logger } from '../../log.js';
+import { bytesToIp, ipFamily, ipToBytes } from '../net/ipAddress.js';
+import { planAddresses, type ActualAddress, type AddressPlan, type NicAddress, type PlacedAddress, type VipDevices } from './addressPlan.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const NLM_F_EXCL = 0x200;
+const NLM_F_CREATE = 0x400;
+const IFLA_INFO_KIND = 1;
+/** IFA_PROTO (Linux 6.1+): who added an address. Ours carry this tag, so a restart finds its leftovers. */
+const IFA_PROTO = 11;
+export const TSVS_ADDRESS_PROTO = 0x74;
+const INFINITY_LIFETIME = 0xffffffff;
+
+/** An rtnetlink request the kernel refused; `code` is the errno name (EEXIST, EPERM, ...). */
+export class NetlinkError extends Error {
+  override readonly name = 'NetlinkError';
+  constructor(
+    readonly code: string,
+    readonly operation: string,
+  ) {
+    super(`${operation}: ${code}`);
+  }
+}
+
+async function attempt<T>(operation: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    const code = /Request rejected: (\w+)/.exec((err as Error).message)?.[1];
+    if (code) throw new NetlinkError(code, operation);
+    throw err;
+  }
+}
+
+/** IFLA_LINKINFO's nested IFLA_INFO_KIND attribute. */
+function linkKind(kind: string): Buffer {
+  const value = Buffer.from(`${kind}\0`);
+  const attribute = Buffer.alloc(4 + Math.ceil(value.length / 4) * 4);
+  attribute.writeUInt16LE(4 + value.length, 0);
+  attribute.writeUInt16LE(IFLA_INFO_KIND, 2);
+  value.copy(attribute, 4);
+  return attribute;
+}
+
+/**
+ * The VIP addresses of one node over rtnetlink: the dummy device, and the NIC's and the
+ * dummy's addresses, reconciled from what the kernel reports each time.
+ */
+export class VipAddresses {
+  private constructor(
+    private readonly rt: RtNetlinkSocket,
+    readonly devices: VipDevices,
+    private readonly log: Logger,
+  ) {}
+
+  static open(devices: VipDevices, log: Logger): VipAddresses {
+    return new VipAddresses(createRtNetlink(), devices, log);
+  }
+
+  private async linkIndex(name: string): Promise<number | undefined> {
+    const links = await attempt('list links', () => this.rt.getLinks());
+    return links.find((l) => l.attrs.ifname === name)?.data.index;
+  }
+
+  /** Creates the dummy device if missing and sets it up; returns its ifindex. */
+  async ensureDummy(): Promise<number> {
+    const name = this.devices.dummy;
+    let index = await this.linkIndex(name);
+    if (index === undefined) {
+      try {
+        await attempt(`create ${name}`, () => this.rt.newLink({}, { ifname: name, linkinfo: linkKind('dummy') }, { flags: NLM_F_CREATE | NLM_F_EXCL }));
+        this.log.info({ event: 'dummy-created', device: name }, `created ${name}`);
+      } catch (err) {
+        if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err;
+      }
+      index = await this.linkIndex(name);
+      if (index === undefined) throw new Error(`${name} vanished right after it was created`);
+    }
+    await attempt(`set ${name} up`, () => this.rt.setLink({ index, flags: { up: true }, change: { up: true } }));
+    return index;
+  }
+
+  async removeDummy(): Promise<void> {
+    const index = await this.linkIndex(this.devices.dummy);
+    if (index === undefined) return;
+    await attempt(`delete ${this.devices.dummy}`, () => this.rt.delLink({ index }));
+    this.log.info({ event: 'dummy-removed', device: this.devices.dummy }, `removed ${this.devices.dummy}`);
+  }
+
+  /** The NIC's index, MAC and addresses. */
+  async nic(): Promise<{ index: number; mac: Buffer; addresses: NicAddress[] }> {
+    const links = await attempt('list links', () => this.rt.getLinks());
+    const link = links.find((l) => l.attrs.ifname === this.devices.nic);
+    if (!link?.data.index || !link.attrs.address) throw new NetlinkError('ENODEV', `find ${this.devices.nic}`);
+    const index = link.data.index;
+    const addresses = await attempt('list addresses', () => this.rt.getAddresses());
+    return {
+      index,
+      mac: link.attrs.address,
+      addresses: addresses.flatMap((a) => {
+        const bytes = a.attrs.local ?? a.attrs.address;
+        if (a.data.index !== index || !bytes || (a.data.family !== AF_INET && a.data.family !== AF_INET6)) return [];
+        const flags = { ...a.data.flags, ...a.attrs.flags };
+        const proto = a.attrs.__unparsed?.find(([type]) => type === IFA_PROTO)?.[1];
+        return [{ address: bytesToIp(bytes), secondary: flags.secondary === true, tentative: flags.tentative === true, tagged: proto?.[0] === TSVS_ADDRESS_PROTO }];
+      }),
+    };
+  }
+
+  /** The addresses on the NIC and the dummy device, as the kernel has them now. */
+  async actual(): Promise<ActualAddress[]> {
+    const links = await attempt('list links', () => this.rt.getLinks());
+    const names = new Map(links.filter((l) => l.attrs.ifname === this.devices.nic || l.attrs.ifname === this.devices.dummy).map((l) => [l.data.index, l.attrs.ifname as string]));
+    const addresses = await attempt('list addresses', () => this.rt.getAddresses());
+    return addresses.flatMap((a) => {
+      const device = names.get(a.data.index);
+      const bytes = a.attrs.local ?? a.attrs.address;
+      if (device === undefined || !bytes || (a.data.family !== AF_INET && a.data.family !== AF_INET6)) return [];
+      const proto = a.attrs.__unparsed?.find(([type]) => type === IFA_PROTO)?.[1];
+      return [{ device, address: bytesToIp(bytes), prefixLength: a.data.prefixlen ?? 0, tagged: proto?.[0] === TSVS_ADDRESS_PROTO }];
+    });
+  }
+
+  /** Reads the kernel's state, plans against the desired addresses and applies the plan. */
+  async reconcile(desired: PlacedAddress[], managed: Iterable<string>): Promise<AddressPlan> {
+    const plan = planAddresses(desired, await this.actual(), this.devices, managed);
+    if (plan.add.length === 0 && plan.remove.length === 0) return plan;
+    const indexes = new Map<string, number>();
+    for (const device of new Set([...plan.add, ...plan.remove].map((a) => a.device))) {
+      const index = await this.linkIndex(device);
+      if (index === undefined) throw new NetlinkError('ENODEV', `find ${device}`);
+      indexes.set(device, index);
+    }
+    for (const address of plan.add) await this.add(address, indexes.get(address.device) as number);
+    for (const address of plan.remove) await this.remove(address, indexes.get(address.device) as number);
+    return plan;
+  }
+
+  private async add(placed: PlacedAddress, index: number): Promise<void> {
+    const six = ipFamily(placed.address) === 6;
+    const bytes = ipToBytes(placed.address);
+    try {
+      await attempt(`add ${placed.address}/${placed.prefixLength} to ${placed.device}`, () =>
+        this.rt.newAddress(
+          { family: six ? AF_INET6 : AF_INET, prefixlen: placed.prefixLength, index },
+          {
+            local: bytes,
+            address: bytes,
+            __unparsed: [[IFA_PROTO, Buffer.from([TSVS_ADDRESS_PROTO])]],
+            // IPv6: no DAD (the VIP moves between nodes on purpose), and preferred lifetime 0 so
+            // the kernel never picks a VIP as a source address (as keepalived does).
+            ...(six ? { flags: { nodad: true }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFETIME, cstamp: 0, tstamp: 0 } } : {}),
+          },
+          { flags: NLM_F_CREATE | NLM_F_EXCL },
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err;
+    }
+    this.log.info({ event: 'vip-added', device: placed.device, address: placed.address }, `${placed.address} on ${placed.device}`);
+  }
+
+  private async remove(placed: PlacedAddress, index: number): Promise<void> {
+    const bytes = ipToBytes(placed.address);
+    try {
+      await attempt(`remove ${placed.address}/${placed.prefixLength} from ${placed.device}`, () =>
+        this.rt.delAddress({ family: ipFamily(placed.address) === 6 ? AF_INET6 : AF_INET, prefixlen: placed.prefixLength, index }, { local: bytes, address: bytes }),
+      );
+    } catch (err) {
+      if (!(err instanceof NetlinkError && err.code === 'EADDRNOTAVAIL')) throw err;
+    }
+    this.log.info({ event: 'vip-removed', device: placed.device, address: placed.address }, `${placed.address} off ${placed.device}`);
+  }
+
+  close(): void {
+    this.rt.socket.close();
+  }
+}
