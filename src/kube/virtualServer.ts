@@ -1,3 +1,5 @@
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+
 /** The VirtualServer custom resource (deploy/crds/tsvs.io_virtualservers.yaml). */
 export const virtualServerResource = {
   group: 'tsvs.io',
@@ -22,6 +24,9 @@ export interface VirtualServerPort {
 export interface VirtualServerSpec {
   vip?: string;
   pool?: string;
+  ipFamily?: 'IPv4' | 'IPv6';
+  sharingKey?: string;
+  realServerPortRedirect?: boolean;
   forwardingMethod: ForwardingMethod;
   ports: VirtualServerPort[];
   realServers: { serviceName?: string; selector?: { matchLabels?: Record<string, string> } };
@@ -58,7 +63,7 @@ export interface VirtualServerStatus {
 export interface VirtualServer {
   apiVersion: 'tsvs.io/v1alpha1';
   kind: 'VirtualServer';
-  metadata: { name: string; namespace?: string; uid?: string; generation?: number; resourceVersion?: string };
+  metadata: V1ObjectMeta & { name: string };
   spec: VirtualServerSpec;
   status?: VirtualServerStatus;
 }
