@@ -37,6 +37,7 @@ export class AttributeWriter {
     this.buffer = grown;
   }
 
+  /** Reserves an attribute and returns where its payload goes (reserving may replace this.buffer, so read it after). */
   private header(type: number, payloadLength: number): number {
     const total = align4(NLA_HDRLEN + payloadLength);
     this.reserve(total);
@@ -49,27 +50,32 @@ export class AttributeWriter {
   }
 
   u8(type: number, value: number): this {
-    this.buffer.writeUInt8(value, this.header(type, 1));
+    const at = this.header(type, 1);
+    this.buffer.writeUInt8(value, at);
     return this;
   }
 
   u16(type: number, value: number): this {
-    writeU16(this.buffer, value, this.header(type, 2));
+    const at = this.header(type, 2);
+    writeU16(this.buffer, value, at);
     return this;
   }
 
   u16be(type: number, value: number): this {
-    this.buffer.writeUInt16BE(value, this.header(type, 2));
+    const at = this.header(type, 2);
+    this.buffer.writeUInt16BE(value, at);
     return this;
   }
 
   u32(type: number, value: number): this {
-    writeU32(this.buffer, value, this.header(type, 4));
+    const at = this.header(type, 4);
+    writeU32(this.buffer, value, at);
     return this;
   }
 
   u32be(type: number, value: number): this {
-    this.buffer.writeUInt32BE(value, this.header(type, 4));
+    const at = this.header(type, 4);
+    this.buffer.writeUInt32BE(value, at);
     return this;
   }
 
@@ -81,14 +87,16 @@ export class AttributeWriter {
   }
 
   bytes(type: number, value: Uint8Array): this {
-    this.buffer.set(value, this.header(type, value.length));
+    const at = this.header(type, value.length);
+    this.buffer.set(value, at);
     return this;
   }
 
   /** A NUL-terminated string, as NLA_NUL_STRING wants. */
   string(type: number, value: string): this {
     const encoded = Buffer.from(value, 'utf8');
-    this.buffer.set(encoded, this.header(type, encoded.length + 1));
+    const at = this.header(type, encoded.length + 1);
+    this.buffer.set(encoded, at);
     return this;
   }
 

@@ -255,7 +255,7 @@ function readStats(get: (type: number, name: string) => bigint): Stats {
 /** The nested SERVICE of a NEW_SERVICE message (a GET_SERVICE reply or dump part). */
 export function decodeService(message: Buffer): ServiceEntry {
   const top = AttributeSet.parse(message, 'service message');
-  const attrs = top.nested(CmdAttr.SERVICE, 'SERVICE');
+  const attrs = AttributeSet.parse(top.bytes(CmdAttr.SERVICE, 'SERVICE'), 'service');
   const context = 'service';
   const family = lookup(FAMILY_NAME, attrs.u16(SvcAttr.AF, 'AF'), context, 'address family');
   const fwmark = attrs.optU32(SvcAttr.FWMARK, 'FWMARK');
@@ -291,7 +291,7 @@ export function decodeService(message: Buffer): ServiceEntry {
 /** The nested DEST of a NEW_DEST dump part. Kernels before 3.18 send no ADDR_FAMILY: then the service's family applies. */
 export function decodeDestination(message: Buffer, serviceFamilyFallback: Family): DestinationEntry {
   const top = AttributeSet.parse(message, 'destination message');
-  const attrs = top.nested(CmdAttr.DEST, 'DEST');
+  const attrs = AttributeSet.parse(top.bytes(CmdAttr.DEST, 'DEST'), 'destination');
   const context = 'destination';
   const familyNumber = attrs.optU16(DestAttr.ADDR_FAMILY, 'ADDR_FAMILY');
   const family = familyNumber === undefined ? serviceFamilyFallback : lookup(FAMILY_NAME, familyNumber, context, 'address family');
@@ -327,7 +327,7 @@ export function decodeDestination(message: Buffer, serviceFamilyFallback: Family
 /** One NEW_DAEMON dump part. */
 export function decodeDaemon(message: Buffer): Required<Omit<SyncDaemonConfig, 'group'>> & Pick<SyncDaemonConfig, 'group'> {
   const top = AttributeSet.parse(message, 'daemon message');
-  const attrs = top.nested(CmdAttr.DAEMON, 'DAEMON');
+  const attrs = AttributeSet.parse(top.bytes(CmdAttr.DAEMON, 'DAEMON'), 'daemon');
   const group4 = attrs.raw(DaemonAttr.MCAST_GROUP);
   const group6 = attrs.raw(DaemonAttr.MCAST_GROUP6);
   const group = group4 ? bytesToAddress(group4, 'inet', 'daemon MCAST_GROUP') : group6 ? bytesToAddress(group6, 'inet6', 'daemon MCAST_GROUP6') : undefined;

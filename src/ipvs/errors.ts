@@ -132,3 +132,8 @@ export class IpvsEncodeError extends Error {
 export class IpvsTransportError extends Error {
   override readonly name = 'IpvsTransportError';
 }
+
+/** A write not sent because one it depends on failed (a destination of a service whose creation failed). */
+export class IpvsSkippedError extends Error {
+  override readonly name = 'IpvsSkippedError';
+}

@@ -66,12 +66,12 @@ export function parseGenlPayload(payload: Buffer): { cmd: number; version: numbe
 /** The positive errno of an NLMSG_ERROR (0 for an ACK). */
 export function parseErrorPayload(payload: Buffer): number {
   if (payload.length < 4) throw new IpvsDecodeError(`netlink error message: ${payload.length} bytes are too short for the error code`);
-  return -readI32(payload, 0);
+  return 0 - readI32(payload, 0);
 }
 
 /** The positive errno carried by NLMSG_DONE (0 when the dump succeeded; old kernels send no payload). */
 export function parseDonePayload(payload: Buffer): number {
-  return payload.length >= 4 ? -readI32(payload, 0) : 0;
+  return payload.length >= 4 ? 0 - readI32(payload, 0) : 0;
 }
 
 export const isError = (message: NetlinkMessage): boolean => message.type === NlmsgType.ERROR;
