@@ -222,8 +222,9 @@ export function startLeaderElection(kc: KubeConfig, rawOptions: LeaderElectionOp
         try {
           if (await attempt()) {
             if (stopped) break;
-            if (!leading) startLeading();
-            armRenewDeadline(startedAt);
+            // The deadline may have ended the term during this attempt; then the old work must finish first.
+            if (!leading && !work) startLeading();
+            if (leading) armRenewDeadline(startedAt);
           }
         } catch (err) {
           log.warn({ ...context, event: 'leader.attempt_failed', leading, err }, leading ? 'renewing the Lease failed' : 'trying to acquire the Lease failed');
