@@ -16,8 +16,20 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/apiserver/globalSetup.ts'],
+          // One API server for all files; controllers under test watch the whole cluster, so files take turns.
+          fileParallelism: false,
           testTimeout: 60_000,
-          hookTimeout: 60 * 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // qemu with a stock Debian kernel (test/lab): IPVS, namespaces, one VM per test file.
+        test: {
+          name: 'lab',
+          include: ['test/lab/**/*.test.ts'],
+          globalSetup: ['test/lab/globalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 15 * 60_000,
         },
       },
     ],

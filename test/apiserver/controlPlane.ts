@@ -78,7 +78,8 @@ export async function startControlPlane(binDir: string, workDir: string): Promis
     `--service-account-key-file=${join(workDir, 'sa.pub')}`,
     '--authorization-mode=RBAC',
     `--token-auth-file=${join(workDir, 'tokens.csv')}`,
-    '--service-cluster-ip-range=10.0.0.0/24',
+    // Dual-stack, so that tests can create IPv6 and dual-stack Services.
+    '--service-cluster-ip-range=10.0.0.0/16,fd00:10::/108',
     '--disable-admission-plugins=ServiceAccount',
     '--allow-privileged=true',
     '--profiling=false',

@@ -39,3 +39,9 @@ export async function refusal(request: Promise<unknown>): Promise<string> {
   }
   throw new Error('the API server accepted an object it should have refused');
 }
+
+/** Reasons of the events recorded about one object. */
+export async function eventReasons(kc: KubeConfig, namespace: string, name: string): Promise<string[]> {
+  const events = await kc.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return events.items.map((e) => e.reason ?? '');
+}
