@@ -52,6 +52,12 @@ export class LoadBalancerController {
   private readonly virtualServerQueue: WorkQueue;
   private readonly poolQueue: WorkQueue;
   private resyncTimer: NodeJS.Timeout | undefined;
+  /**
+   * The status last written per VirtualServer, until the cache shows it: the
+   * watch lags our own writes, and without this every write would be repeated
+   * once by the reconcile its own event triggers.
+   */
+  private readonly writtenStatus = new Map<string, string>();
   private started = false;
 
   constructor(
@@ -73,8 +79,8 @@ export class LoadBalancerController {
         end();
       }
     };
-    this.serviceQueue = new WorkQueue(timed('service', (k) => this.reconcileService(k)), { name: 'service' }, log, workQueueMetrics(metrics, 'service'));
-    this.virtualServerQueue = new WorkQueue(timed('virtualserver', (k) => this.reconcileVirtualServer(k)), { name: 'virtualserver' }, log, workQueueMetrics(metrics, 'virtualserver'));
+    this.serviceQueue = new WorkQueue(timed('service', (k) => this.reconcileService(k)), { name: 'service', concurrency: 16 }, log, workQueueMetrics(metrics, 'service'));
+    this.virtualServerQueue = new WorkQueue(timed('virtualserver', (k) => this.reconcileVirtualServer(k)), { name: 'virtualserver', concurrency: 16 }, log, workQueueMetrics(metrics, 'virtualserver'));
     this.poolQueue = new WorkQueue(timed('addresspool', (k) => this.reconcilePool(k)), { name: 'addresspool', concurrency: 1 }, log, workQueueMetrics(metrics, 'addresspool'));
   }
 
@@ -237,19 +243,26 @@ export class LoadBalancerController {
         observedGeneration: generation,
       }, now);
       status = { vip: this.allocator.ipOf(key), conditions: conditions as VirtualServerStatus['conditions'] };
-      if (!sameConditions(conditions, vs.status?.conditions as Condition[] | undefined)) {
-        this.metrics.allocations.inc({ pool: request.pool ?? '', result: result.reason });
-        this.recordEvent(vs, 'Warning', result.reason, result.message);
-        this.log.warn({ event: 'allocation.failed', key, reason: result.reason, message: result.message }, 'no VIP for VirtualServer');
-      }
     }
     status.observedGeneration = generation;
-    if (status.vip !== vs.status?.vip || status.observedGeneration !== vs.status?.observedGeneration || !sameConditions(status.conditions as Condition[], vs.status?.conditions as Condition[] | undefined)) {
-      await this.write.patchVirtualServerStatus(namespace, name, { ...status, vip: status.vip ?? (null as unknown as undefined) });
+    const wanted = statusKey(status);
+    if (statusKey(vs.status ?? {}) === wanted) {
+      this.writtenStatus.delete(key);
+      return;
     }
+    if (this.writtenStatus.get(key) === wanted) return;
+    if (!result.ok) {
+      // Said once per change of status, not on every retry or resync.
+      this.metrics.allocations.inc({ pool: request.pool ?? '', result: result.reason });
+      this.recordEvent(vs, 'Warning', result.reason, result.message);
+      this.log.warn({ event: 'allocation.failed', key, reason: result.reason, message: result.message }, 'no VIP for VirtualServer');
+    }
+    await this.write.patchVirtualServerStatus(namespace, name, { ...status, vip: status.vip ?? (null as unknown as undefined) });
+    this.writtenStatus.set(key, wanted);
   }
 
   private release(key: string, vs: VirtualServer | undefined): void {
+    this.writtenStatus.delete(key);
     const pool = this.allocator.ipOf(key) && this.allocator.poolOf(this.allocator.ipOf(key)!)?.name;
     const ip = this.allocator.release(key);
     if (ip === undefined) return;
@@ -300,7 +313,6 @@ export class LoadBalancerController {
           if (isAlreadyExists(err)) continue;
           throw err;
         }
-        this.recordEvent({ apiVersion: 'v1', kind: 'Service', metadata: service.metadata }, 'Normal', 'VirtualServerCreated', `created VirtualServer ${want.metadata.name} (${want.spec.ipFamily})`);
       } else if (!existing.metadata.ownerReferences?.some((o) => o.uid === service.metadata?.uid)) {
         this.recordEvent({ apiVersion: 'v1', kind: 'Service', metadata: service.metadata }, 'Warning', 'VirtualServerNameTaken', `VirtualServer ${want.metadata.name} exists and is not owned by this Service`);
       } else if (JSON.stringify(comparableSpec(existing)) !== JSON.stringify(comparableSpec(want))) {
@@ -316,6 +328,9 @@ export class LoadBalancerController {
     const current = service.status?.loadBalancer?.ingress ?? [];
     if (JSON.stringify(current.map((i) => [i.ip, i.ipMode])) !== JSON.stringify(ingress.map((i) => [i.ip, i.ipMode]))) {
       await this.write.patchServiceIngress(namespace, name, ingress);
+      if (ingress.length > 0) {
+        this.recordEvent({ apiVersion: 'v1', kind: 'Service', metadata: service.metadata }, 'Normal', 'LoadBalancerIngress', `published ${ingress.map((i) => i.ip).join(', ')}`);
+      }
     }
   }
 
@@ -358,6 +373,14 @@ export class LoadBalancerController {
       if (!isNotFound(err)) throw err;
     }
   }
+}
+
+/** What the controller owns of a VirtualServer's status, as a string for comparison (condition times left out). */
+function statusKey(status: VirtualServerStatus): string {
+  const conditions = [...(status.conditions ?? [])]
+    .filter((c) => c.type === 'VIPAllocated')
+    .map((c) => [c.status, c.reason, c.message, c.observedGeneration]);
+  return JSON.stringify([status.vip ?? null, status.observedGeneration ?? null, conditions]);
 }
 
 function keyOf(vs: VirtualServer): string {

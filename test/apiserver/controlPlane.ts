@@ -25,14 +25,25 @@ export interface ControlPlane {
   caPem: string;
   kubeconfigPath: string;
   workDir: string;
+  /** Admin kubeconfigs of the extraUsers, by name (each a member of system:masters). */
+  userKubeconfigs: Record<string, string>;
+  /** The audit log (one JSON event per line) when audit was asked for. */
+  auditLogPath?: string;
   stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  /** Further admin users, so that a test can tell one client's requests from another's in the audit log. */
+  extraUsers?: string[];
+  /** Log every request's metadata to an audit log. */
+  audit?: boolean;
 }
 
 /**
  * etcd and kube-apiserver on loopback, with RBAC and a static-token admin,
  * the flags envtest uses (see shared/APISERVER.md §3.5).
  */
-export async function startControlPlane(binDir: string, workDir: string): Promise<ControlPlane> {
+export async function startControlPlane(binDir: string, workDir: string, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   mkdirSync(workDir, { recursive: true });
   const etcdPort = await freePort();
   const peerPort = await freePort();
@@ -65,7 +76,9 @@ export async function startControlPlane(binDir: string, workDir: string): Promis
   });
   writeFileSync(join(workDir, 'sa.key'), privateKey, { mode: 0o600 });
   writeFileSync(join(workDir, 'sa.pub'), publicKey);
-  writeFileSync(join(workDir, 'tokens.csv'), `${token},admin,admin-uid,"system:masters"\n`, { mode: 0o600 });
+  const userTokens = Object.fromEntries((options.extraUsers ?? []).map((user) => [user, randomBytes(24).toString('hex')]));
+  const tokenLines = [[token, 'admin'], ...Object.entries(userTokens).map(([user, t]) => [t, user])].map(([t, user]) => `${t},${user},${user}-uid,"system:masters"`);
+  writeFileSync(join(workDir, 'tokens.csv'), `${tokenLines.join('\n')}\n`, { mode: 0o600 });
   const certDir = join(workDir, 'certs');
   const port = await freePort();
   const args = [
@@ -85,6 +98,11 @@ export async function startControlPlane(binDir: string, workDir: string): Promis
     '--profiling=false',
     '-v=1',
   ];
+  const auditLogPath = options.audit ? join(workDir, 'audit.log') : undefined;
+  if (auditLogPath) {
+    writeFileSync(join(workDir, 'audit-policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n- level: Metadata\n');
+    args.push(`--audit-policy-file=${join(workDir, 'audit-policy.yaml')}`, `--audit-log-path=${auditLogPath}`, '--audit-log-mode=batch');
+  }
   // Without a default route kube-apiserver cannot pick an address to advertise.
   if (!hasDefaultRoute()) args.push('--advertise-address=127.0.0.1', '--endpoint-reconciler-type=none');
   const apiserver = startLogged(join(binDir, 'kube-apiserver'), args, join(workDir, 'kube-apiserver.log'), {
@@ -105,7 +123,14 @@ export async function startControlPlane(binDir: string, workDir: string): Promis
     await waitFor('the default namespace', async () => (await get('/api/v1/namespaces/default')) === 200, 30_000);
     const kubeconfigPath = join(workDir, 'kubeconfig');
     writeFileSync(kubeconfigPath, adminKubeconfig(server, caPem, token), { mode: 0o600 });
-    return { server, token, caPem, kubeconfigPath, workDir, stop };
+    const userKubeconfigs = Object.fromEntries(
+      Object.entries(userTokens).map(([user, t]) => {
+        const path = join(workDir, `kubeconfig-${user}`);
+        writeFileSync(path, adminKubeconfig(server, caPem, t), { mode: 0o600 });
+        return [user, path];
+      }),
+    );
+    return { server, token, caPem, kubeconfigPath, workDir, userKubeconfigs, auditLogPath, stop };
   } catch (err) {
     await stop();
     throw withLog(err, join(workDir, 'kube-apiserver.log'));
