@@ -4,6 +4,8 @@ FROM node:20.20.2-bookworm-slim AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# npm ci's install script builds the rawsock addon (raw IP and AF_PACKET sockets for VRRP and GARP).
+COPY native ./native
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -15,5 +17,6 @@ RUN apt-get update && apt-get install -y --no-install-recommends iproute2 ipvsad
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/native/rawsock/build/Release/rawsock.node ./native/rawsock/build/Release/rawsock.node
 COPY package.json ./
 ENTRYPOINT ["node", "/app/dist/cli.js"]
