@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { canonicalIp, type IpFamily } from './net/ipAddress.js';
 import { desiredAddresses, vrrpSources, type VipIntent } from './vip/addressPlan.js';
@@ -32,7 +33,7 @@ export class VipHolder {
   ) {}
 
   static create(config: VipHolderConfig, log: Logger): VipHolder {
-    const sysctls = config.manageSysctls ? new NodeSysctls(nodeSysctlRules(), log) : undefined;
+    const sysctls = config.manageSysctls ? new NodeSysctls(nodeSysctlRules(), log, { stateFile: join(config.stateDir, 'sysctl-originals.json') }) : undefined;
     return new VipHolder(config, VipAddresses.open({ nic: config.interface, dummy: config.dummy }, log), sysctls, log);
   }
 

@@ -51,6 +51,8 @@ export function desiredAddresses(intents: VipIntent[], devices: VipDevices): Pla
   });
 }
 
+const isLinkLocal = (address: string) => /^fe[89ab]/.test(canonicalIp(address));
+
 const key = (a: PlacedAddress) => `${a.device} ${canonicalIp(a.address)}/${a.prefixLength}`;
 
 /**
@@ -61,7 +63,9 @@ export function planAddresses(desired: PlacedAddress[], actual: ActualAddress[],
   const managedSet = new Set([...managed].map(canonicalIp));
   const actualKeys = new Set(actual.map(key));
   const desiredKeys = new Set(desired.map(key));
-  const ours = (a: ActualAddress) => a.device === devices.dummy || (a.device === devices.nic && (a.tagged || managedSet.has(canonicalIp(a.address))));
+  // The kernel's own IPv6 link-local address on the dummy device is left alone.
+  const ours = (a: ActualAddress) =>
+    (a.device === devices.dummy && !isLinkLocal(a.address)) || (a.device === devices.nic && (a.tagged || managedSet.has(canonicalIp(a.address))));
   return {
     add: desired.filter((d) => !actualKeys.has(key(d))),
     remove: actual.filter((a) => ours(a) && !desiredKeys.has(key(a))).map(({ device, address, prefixLength }) => ({ device, address, prefixLength })),
@@ -84,6 +88,6 @@ export function vrrpSources(addresses: NicAddress[], managed: Iterable<string>):
   const vips = new Set([...managed].map(canonicalIp));
   const usable = addresses.filter((a) => !a.tagged && !vips.has(canonicalIp(a.address)) && !a.tentative);
   const ipv4 = usable.find((a) => ipFamily(a.address) === 4 && !a.secondary)?.address;
-  const ipv6 = usable.find((a) => ipFamily(a.address) === 6 && /^fe[89ab]/i.test(canonicalIp(a.address)))?.address;
+  const ipv6 = usable.find((a) => ipFamily(a.address) === 6 && isLinkLocal(a.address))?.address;
   return { ...(ipv4 === undefined ? {} : { ipv4 }), ...(ipv6 === undefined ? {} : { ipv6: canonicalIp(ipv6) }) };
 }

@@ -34,6 +34,14 @@ async function attempt<T>(operation: string, request: () => Promise<T>): Promise
   }
 }
 
+/**
+ * Adds an attribute netlink 0.3.0 has no name for. Its encoder appends `__unparsed` entries but
+ * also throws on that key when it is enumerable, so the property is defined non-enumerable.
+ */
+function withRawAttribute<T extends object>(attrs: T, type: number, data: Buffer): T {
+  return Object.defineProperty(attrs, '__unparsed', { value: [[type, data]], enumerable: false });
+}
+
 /** IFLA_LINKINFO's nested IFLA_INFO_KIND attribute. */
 function linkKind(kind: string): Buffer {
   const value = Buffer.from(`${kind}\0`);
@@ -145,14 +153,17 @@ export class VipAddresses {
       await attempt(`add ${placed.address}/${placed.prefixLength} to ${placed.device}`, () =>
         this.rt.newAddress(
           { family: six ? AF_INET6 : AF_INET, prefixlen: placed.prefixLength, index },
-          {
-            local: bytes,
-            address: bytes,
-            __unparsed: [[IFA_PROTO, Buffer.from([TSVS_ADDRESS_PROTO])]],
-            // IPv6: no DAD (the VIP moves between nodes on purpose), and preferred lifetime 0 so
-            // the kernel never picks a VIP as a source address (as keepalived does).
-            ...(six ? { flags: { nodad: true }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFETIME, cstamp: 0, tstamp: 0 } } : {}),
-          },
+          withRawAttribute(
+            {
+              local: bytes,
+              address: bytes,
+              // IPv6: no DAD (the VIP moves between nodes on purpose), and preferred lifetime 0 so
+              // the kernel never picks a VIP as a source address (as keepalived does).
+              ...(six ? { flags: { nodad: true }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFETIME, cstamp: 0, tstamp: 0 } } : {}),
+            },
+            IFA_PROTO,
+            Buffer.from([TSVS_ADDRESS_PROTO]),
+          ),
           { flags: NLM_F_CREATE | NLM_F_EXCL },
         ),
       );

@@ -35,6 +35,8 @@ export const vipHolderConfigSchema = z
     /** A backup keeps its VIPs on the dummy device (it has local endpoints for tier 2). */
     backupHoldsVips: z.boolean().default(true),
     manageSysctls: z.boolean().default(true),
+    /** Keeps the sysctl values we replaced across a crash; /run is cleared on reboot, as sysctls are. */
+    stateDir: z.string().min(1).default('/run/tsvs'),
     /** How often addresses and sysctls are re-read and re-applied, to repair drift. */
     reconcileIntervalMs: z.number().int().min(100).default(10_000),
   })

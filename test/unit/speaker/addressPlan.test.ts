@@ -51,6 +51,10 @@ describe('planAddresses', () => {
     expect(plan).toEqual({ add: [], remove: [] });
   });
 
+  it("leaves the kernel's link-local address on the dummy device alone", () => {
+    expect(planAddresses([], [actual('tsvs0', 'fe80::9c3c:4fff:fe12:4ab5', 64)], devices, managed)).toEqual({ add: [], remove: [] });
+  });
+
   it('removes stale addresses: anything on the dummy device, tagged ones on the NIC', () => {
     const plan = planAddresses([], [actual('tsvs0', '10.1.1.1', 32), actual('eth0', '10.9.0.200', 32, true), actual('eth0', '10.9.0.101', 32)], devices, managed);
     expect(plan.remove).toEqual([
