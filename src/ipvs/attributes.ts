@@ -114,116 +114,165 @@ export class AttributeWriter {
   }
 }
 
-/** Attributes of one level by type (the last one wins on duplicates, as in the kernel's nla_parse). */
+/** IPVS attribute types stop at 15; anything above this is from a newer kernel and is ignored. */
+const MAX_TYPE = 31;
+
+/**
+ * Attributes of one level by type (the last one wins on duplicates, as in the kernel's nla_parse).
+ * Values stay in the parsed buffer: only offsets are kept, so decoding large dumps allocates little.
+ */
 export class AttributeSet {
   private constructor(
-    private readonly values: Map<number, Buffer>,
+    /** The buffer the attributes live in (shared with the parent set and the message). */
+    readonly buffer: Buffer,
+    /** Payload offset and length of type t at [2t] and [2t+1]; undefined when absent. */
+    private readonly index: number[],
     /** Names the containing object in error messages, e.g. "service". */
     readonly context: string,
   ) {}
 
-  /** Parses a run of attributes, rejecting any that is short or overruns the buffer. */
-  static parse(buffer: Buffer, context: string): AttributeSet {
-    const values = new Map<number, Buffer>();
-    let offset = 0;
-    while (offset < buffer.length) {
-      const left = buffer.length - offset;
+  /** Parses the attributes in buffer[start, end), rejecting any that is short or overruns the end. */
+  static parse(buffer: Buffer, context: string, start = 0, end = buffer.length): AttributeSet {
+    const index: number[] = [];
+    let offset = start;
+    while (offset < end) {
+      const left = end - offset;
       if (left < NLA_HDRLEN) throw new IpvsDecodeError(`${context}: ${left} trailing bytes are too short for an attribute header`);
       const length = readU16(buffer, offset);
       const type = readU16(buffer, offset + 2) & NLA_TYPE_MASK;
       if (length < NLA_HDRLEN) throw new IpvsDecodeError(`${context}: attribute ${type} has length ${length}, less than its header`);
       if (length > left) throw new IpvsDecodeError(`${context}: attribute ${type} claims ${length} bytes but only ${left} remain`);
-      values.set(type, buffer.subarray(offset + NLA_HDRLEN, offset + length));
+      if (type <= MAX_TYPE) {
+        index[2 * type] = offset + NLA_HDRLEN;
+        index[2 * type + 1] = length - NLA_HDRLEN;
+      }
       offset += Math.min(align4(length), left);
     }
-    return new AttributeSet(values, context);
+    return new AttributeSet(buffer, index, context);
   }
 
   has(type: number): boolean {
-    return this.values.has(type);
+    return this.index[2 * type] !== undefined;
   }
 
   types(): number[] {
-    return [...this.values.keys()];
+    const present: number[] = [];
+    for (let type = 0; type <= MAX_TYPE; type++) if (this.has(type)) present.push(type);
+    return present;
+  }
+
+  /** Where the payload of `type` starts in `buffer`, or -1 when absent. */
+  offsetOf(type: number): number {
+    return this.has(type) ? (this.index[2 * type] as number) : -1;
+  }
+
+  /** The payload length of `type` (0 when absent). */
+  lengthOf(type: number): number {
+    return this.index[2 * type + 1] ?? 0;
   }
 
   raw(type: number): Buffer | undefined {
-    return this.values.get(type);
+    if (!this.has(type)) return undefined;
+    const start = this.index[2 * type] as number;
+    return this.buffer.subarray(start, start + (this.index[2 * type + 1] as number));
   }
 
-  private sized(type: number, name: string, size: number): Buffer | undefined {
-    const value = this.values.get(type);
-    if (value !== undefined && value.length !== size) throw new IpvsDecodeError(`${this.context} attribute ${name}: expected ${size} bytes, got ${value.length}`);
-    return value;
+  /** The payload offset of an attribute of exactly `size` bytes, or -1 when absent. */
+  private sized(type: number, name: string, size: number): number {
+    if (!this.has(type)) return -1;
+    const length = this.index[2 * type + 1] as number;
+    if (length !== size) throw new IpvsDecodeError(`${this.context} attribute ${name}: expected ${size} bytes, got ${length}`);
+    return this.index[2 * type] as number;
   }
 
-  private required<T>(value: T | undefined, name: string): T {
-    if (value === undefined) throw new IpvsDecodeError(`${this.context}: attribute ${name} is missing`);
-    return value;
+  private missing(name: string): IpvsDecodeError {
+    return new IpvsDecodeError(`${this.context}: attribute ${name} is missing`);
   }
 
   optU8(type: number, name: string): number | undefined {
-    return this.sized(type, name, 1)?.readUInt8(0);
+    const at = this.sized(type, name, 1);
+    return at < 0 ? undefined : this.buffer.readUInt8(at);
   }
   optU16(type: number, name: string): number | undefined {
-    const value = this.sized(type, name, 2);
-    return value && readU16(value, 0);
+    const at = this.sized(type, name, 2);
+    return at < 0 ? undefined : readU16(this.buffer, at);
   }
   optU16be(type: number, name: string): number | undefined {
-    return this.sized(type, name, 2)?.readUInt16BE(0);
+    const at = this.sized(type, name, 2);
+    return at < 0 ? undefined : this.buffer.readUInt16BE(at);
   }
   optU32(type: number, name: string): number | undefined {
-    const value = this.sized(type, name, 4);
-    return value && readU32(value, 0);
+    const at = this.sized(type, name, 4);
+    return at < 0 ? undefined : readU32(this.buffer, at);
   }
   optU64(type: number, name: string): bigint | undefined {
-    const value = this.sized(type, name, 8);
-    if (value === undefined) return undefined;
-    return littleEndian ? value.readBigUInt64LE(0) : value.readBigUInt64BE(0);
+    const at = this.sized(type, name, 8);
+    if (at < 0) return undefined;
+    return littleEndian ? this.buffer.readBigUInt64LE(at) : this.buffer.readBigUInt64BE(at);
   }
 
   u8(type: number, name: string): number {
-    return this.required(this.optU8(type, name), name);
+    const value = this.optU8(type, name);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
   u16(type: number, name: string): number {
-    return this.required(this.optU16(type, name), name);
+    const value = this.optU16(type, name);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
   u16be(type: number, name: string): number {
-    return this.required(this.optU16be(type, name), name);
+    const value = this.optU16be(type, name);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
   u32(type: number, name: string): number {
-    return this.required(this.optU32(type, name), name);
+    const value = this.optU32(type, name);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
   u32be(type: number, name: string): number {
-    return this.required(this.sized(type, name, 4)?.readUInt32BE(0), name);
+    const at = this.sized(type, name, 4);
+    if (at < 0) throw this.missing(name);
+    return this.buffer.readUInt32BE(at);
   }
   u64(type: number, name: string): bigint {
-    return this.required(this.optU64(type, name), name);
+    const value = this.optU64(type, name);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
 
   bytes(type: number, name: string): Buffer {
-    return this.required(this.values.get(type), name);
+    const value = this.raw(type);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
 
   /** A string attribute; the NUL terminator and anything after it are dropped. */
   optString(type: number, name: string): string | undefined {
-    const value = this.values.get(type);
-    if (value === undefined) return undefined;
-    const end = value.indexOf(0);
-    if (end < 0) throw new IpvsDecodeError(`${this.context} attribute ${name}: string is not NUL-terminated`);
-    return value.subarray(0, end).toString('utf8');
+    if (!this.has(type)) return undefined;
+    const start = this.index[2 * type] as number;
+    const end = this.buffer.indexOf(0, start);
+    if (end < 0 || end >= start + (this.index[2 * type + 1] as number)) throw new IpvsDecodeError(`${this.context} attribute ${name}: string is not NUL-terminated`);
+    return this.buffer.toString('utf8', start, end);
   }
 
   string(type: number, name: string): string {
-    return this.required(this.optString(type, name), name);
+    const value = this.optString(type, name);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
 
-  optNested(type: number, name: string): AttributeSet | undefined {
-    const value = this.values.get(type);
-    return value === undefined ? undefined : AttributeSet.parse(value, `${this.context} ${name}`);
+  /** A nested attribute, parsed in place; `context` names it in errors (default: "<parent> <name>"). */
+  optNested(type: number, name: string, context = `${this.context} ${name}`): AttributeSet | undefined {
+    if (!this.has(type)) return undefined;
+    const start = this.index[2 * type] as number;
+    return AttributeSet.parse(this.buffer, context, start, start + (this.index[2 * type + 1] as number));
   }
 
-  nested(type: number, name: string): AttributeSet {
-    return this.required(this.optNested(type, name), name);
+  nested(type: number, name: string, context?: string): AttributeSet {
+    const value = this.optNested(type, name, context);
+    if (value === undefined) throw this.missing(name);
+    return value;
   }
 }

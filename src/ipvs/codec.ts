@@ -1,7 +1,7 @@
 // Pure translation between typed IPVS objects and generic netlink attribute buffers.
 // Byte order (TECH.md §1.1): ports, TUN_PORT and the IPv4 NETMASK are big-endian; the rest is host-endian.
 
-import { addressToBytes, bytesToAddress, familyOf } from './address.js';
+import { addressToBytes, bytesToAddress, familyOf, parseIPv4 } from './address.js';
 import { AttributeSet, AttributeWriter, readU32, writeU32 } from './attributes.js';
 import {
   AF_INET,
@@ -99,10 +99,28 @@ export function prefixToMask(prefix: number): number {
 }
 
 /** The prefix length of a contiguous IPv4 mask; a non-contiguous one is rejected (it has no prefix form). */
-export function maskToPrefix(mask: number, context: string): number {
+export function maskToPrefix(mask: number, service: ServiceKey): number {
   const inverted = ~mask >>> 0;
-  if ((inverted & (inverted + 1)) !== 0) throw new IpvsDecodeError(`${context}: IPv4 netmask 0x${mask.toString(16)} is not contiguous`);
+  if ((inverted & (inverted + 1)) !== 0) throw new IpvsDecodeError(`${describeService(service)}: IPv4 netmask 0x${mask.toString(16)} is not contiguous`);
   return 32 - Math.log2(inverted + 1);
+}
+
+/** An address attribute: 4 bytes for IPv4 (the kernel zero-fills the rest of its union), 16 for IPv6. */
+function writeAddress(w: AttributeWriter, type: number, address: string): Family {
+  const v4 = parseIPv4(address);
+  if (v4 >= 0) {
+    w.u32be(type, v4);
+    return 'inet';
+  }
+  w.bytes(type, addressToBytes(address));
+  return 'inet6';
+}
+
+/** An address attribute of a reply, read in place. */
+function readAddress(attrs: AttributeSet, type: number, name: string, family: Family): string {
+  const offset = attrs.offsetOf(type);
+  if (offset < 0) throw new IpvsDecodeError(`${attrs.context}: attribute ${name} is missing`);
+  return bytesToAddress(attrs.buffer, offset, attrs.lengthOf(type), family, `${attrs.context} ${name}`);
 }
 
 function writeServiceKey(w: AttributeWriter, key: ServiceKey): void {
@@ -113,7 +131,7 @@ function writeServiceKey(w: AttributeWriter, key: ServiceKey): void {
     return;
   }
   w.u16(SvcAttr.PROTOCOL, PROTOCOL_NUMBER[key.protocol]);
-  w.bytes(SvcAttr.ADDR, addressToBytes(key.address));
+  writeAddress(w, SvcAttr.ADDR, key.address);
   w.u16be(SvcAttr.PORT, checkInteger(key.port, 0, 0xffff, 'service port'));
 }
 
@@ -149,9 +167,9 @@ export function encodeService(service: ServiceConfig): Buffer {
 }
 
 function writeDestinationKey(w: AttributeWriter, destination: DestinationKey): void {
-  w.bytes(DestAttr.ADDR, addressToBytes(destination.address));
+  const family = writeAddress(w, DestAttr.ADDR, destination.address);
   w.u16be(DestAttr.PORT, checkInteger(destination.port, 0, 0xffff, 'destination port'));
-  w.u16(DestAttr.ADDR_FAMILY, FAMILY_NUMBER[familyOf(destination.address)]);
+  w.u16(DestAttr.ADDR_FAMILY, FAMILY_NUMBER[family]);
 }
 
 /** CMD_ATTR_SERVICE identity plus CMD_ATTR_DEST with the identity only: for DEL_DEST. */
@@ -229,33 +247,39 @@ function lookup<T>(map: Map<number, T>, value: number, context: string, what: st
 export function decodeStats(parent: AttributeSet, stats64Type: number, statsType: number): Stats {
   const wide = parent.optNested(stats64Type, 'STATS64');
   if (wide) {
-    const get = (type: number, name: string): bigint => wide.u64(type, name);
-    return readStats(get);
+    return {
+      connections: wide.u64(StatsAttr.CONNS, 'CONNS'),
+      packetsIn: wide.u64(StatsAttr.INPKTS, 'INPKTS'),
+      packetsOut: wide.u64(StatsAttr.OUTPKTS, 'OUTPKTS'),
+      bytesIn: wide.u64(StatsAttr.INBYTES, 'INBYTES'),
+      bytesOut: wide.u64(StatsAttr.OUTBYTES, 'OUTBYTES'),
+      connectionsPerSecond: wide.u64(StatsAttr.CPS, 'CPS'),
+      packetsInPerSecond: wide.u64(StatsAttr.INPPS, 'INPPS'),
+      packetsOutPerSecond: wide.u64(StatsAttr.OUTPPS, 'OUTPPS'),
+      bytesInPerSecond: wide.u64(StatsAttr.INBPS, 'INBPS'),
+      bytesOutPerSecond: wide.u64(StatsAttr.OUTBPS, 'OUTBPS'),
+    };
   }
   const narrow = parent.optNested(statsType, 'STATS');
   if (!narrow) throw new IpvsDecodeError(`${parent.context}: neither STATS64 nor STATS is present`);
-  return readStats((type, name) => (type === StatsAttr.INBYTES || type === StatsAttr.OUTBYTES ? narrow.u64(type, name) : BigInt(narrow.u32(type, name))));
-}
-
-function readStats(get: (type: number, name: string) => bigint): Stats {
   return {
-    connections: get(StatsAttr.CONNS, 'CONNS'),
-    packetsIn: get(StatsAttr.INPKTS, 'INPKTS'),
-    packetsOut: get(StatsAttr.OUTPKTS, 'OUTPKTS'),
-    bytesIn: get(StatsAttr.INBYTES, 'INBYTES'),
-    bytesOut: get(StatsAttr.OUTBYTES, 'OUTBYTES'),
-    connectionsPerSecond: get(StatsAttr.CPS, 'CPS'),
-    packetsInPerSecond: get(StatsAttr.INPPS, 'INPPS'),
-    packetsOutPerSecond: get(StatsAttr.OUTPPS, 'OUTPPS'),
-    bytesInPerSecond: get(StatsAttr.INBPS, 'INBPS'),
-    bytesOutPerSecond: get(StatsAttr.OUTBPS, 'OUTBPS'),
+    connections: BigInt(narrow.u32(StatsAttr.CONNS, 'CONNS')),
+    packetsIn: BigInt(narrow.u32(StatsAttr.INPKTS, 'INPKTS')),
+    packetsOut: BigInt(narrow.u32(StatsAttr.OUTPKTS, 'OUTPKTS')),
+    bytesIn: narrow.u64(StatsAttr.INBYTES, 'INBYTES'),
+    bytesOut: narrow.u64(StatsAttr.OUTBYTES, 'OUTBYTES'),
+    connectionsPerSecond: BigInt(narrow.u32(StatsAttr.CPS, 'CPS')),
+    packetsInPerSecond: BigInt(narrow.u32(StatsAttr.INPPS, 'INPPS')),
+    packetsOutPerSecond: BigInt(narrow.u32(StatsAttr.OUTPPS, 'OUTPPS')),
+    bytesInPerSecond: BigInt(narrow.u32(StatsAttr.INBPS, 'INBPS')),
+    bytesOutPerSecond: BigInt(narrow.u32(StatsAttr.OUTBPS, 'OUTBPS')),
   };
 }
 
 /** The nested SERVICE of a NEW_SERVICE message (a GET_SERVICE reply or dump part). */
 export function decodeService(message: Buffer): ServiceEntry {
   const top = AttributeSet.parse(message, 'service message');
-  const attrs = AttributeSet.parse(top.bytes(CmdAttr.SERVICE, 'SERVICE'), 'service');
+  const attrs = top.nested(CmdAttr.SERVICE, 'SERVICE', 'service');
   const context = 'service';
   const family = lookup(FAMILY_NAME, attrs.u16(SvcAttr.AF, 'AF'), context, 'address family');
   const fwmark = attrs.optU32(SvcAttr.FWMARK, 'FWMARK');
@@ -265,15 +289,14 @@ export function decodeService(message: Buffer): ServiceEntry {
   } else {
     key = {
       protocol: lookup(PROTOCOL_NAME, attrs.u16(SvcAttr.PROTOCOL, 'PROTOCOL'), context, 'protocol'),
-      address: bytesToAddress(attrs.bytes(SvcAttr.ADDR, 'ADDR'), family, `${context} ADDR`),
+      address: readAddress(attrs, SvcAttr.ADDR, 'ADDR', family),
       port: attrs.u16be(SvcAttr.PORT, 'PORT'),
     };
   }
-  const where = describeService(key);
   const flagsStruct = attrs.bytes(SvcAttr.FLAGS, 'FLAGS');
-  if (flagsStruct.length !== 8) throw new IpvsDecodeError(`${where} attribute FLAGS: expected 8 bytes, got ${flagsStruct.length}`);
+  if (flagsStruct.length !== 8) throw new IpvsDecodeError(`${describeService(key)} attribute FLAGS: expected 8 bytes, got ${flagsStruct.length}`);
   const flags = readU32(flagsStruct, 0);
-  const netmask = family === 'inet' ? maskToPrefix(attrs.u32be(SvcAttr.NETMASK, 'NETMASK'), where) : attrs.u32(SvcAttr.NETMASK, 'NETMASK');
+  const netmask = family === 'inet' ? maskToPrefix(attrs.u32be(SvcAttr.NETMASK, 'NETMASK'), key) : attrs.u32(SvcAttr.NETMASK, 'NETMASK');
   const persistenceEngine = attrs.optString(SvcAttr.PE_NAME, 'PE_NAME');
   return {
     ...key,
@@ -291,11 +314,11 @@ export function decodeService(message: Buffer): ServiceEntry {
 /** The nested DEST of a NEW_DEST dump part. Kernels before 3.18 send no ADDR_FAMILY: then the service's family applies. */
 export function decodeDestination(message: Buffer, serviceFamilyFallback: Family): DestinationEntry {
   const top = AttributeSet.parse(message, 'destination message');
-  const attrs = AttributeSet.parse(top.bytes(CmdAttr.DEST, 'DEST'), 'destination');
+  const attrs = top.nested(CmdAttr.DEST, 'DEST', 'destination');
   const context = 'destination';
   const familyNumber = attrs.optU16(DestAttr.ADDR_FAMILY, 'ADDR_FAMILY');
   const family = familyNumber === undefined ? serviceFamilyFallback : lookup(FAMILY_NAME, familyNumber, context, 'address family');
-  const address = bytesToAddress(attrs.bytes(DestAttr.ADDR, 'ADDR'), family, `${context} ADDR`);
+  const address = readAddress(attrs, DestAttr.ADDR, 'ADDR', family);
   const port = attrs.u16be(DestAttr.PORT, 'PORT');
   const forwarding = lookup(FORWARDING_NAME, attrs.u32(DestAttr.FWD_METHOD, 'FWD_METHOD') & FORWARDING_MASK, context, 'forwarding method');
   let tunnel: TunnelSettings | undefined;
@@ -327,10 +350,12 @@ export function decodeDestination(message: Buffer, serviceFamilyFallback: Family
 /** One NEW_DAEMON dump part. */
 export function decodeDaemon(message: Buffer): Required<Omit<SyncDaemonConfig, 'group'>> & Pick<SyncDaemonConfig, 'group'> {
   const top = AttributeSet.parse(message, 'daemon message');
-  const attrs = AttributeSet.parse(top.bytes(CmdAttr.DAEMON, 'DAEMON'), 'daemon');
-  const group4 = attrs.raw(DaemonAttr.MCAST_GROUP);
-  const group6 = attrs.raw(DaemonAttr.MCAST_GROUP6);
-  const group = group4 ? bytesToAddress(group4, 'inet', 'daemon MCAST_GROUP') : group6 ? bytesToAddress(group6, 'inet6', 'daemon MCAST_GROUP6') : undefined;
+  const attrs = top.nested(CmdAttr.DAEMON, 'DAEMON', 'daemon');
+  const group = attrs.has(DaemonAttr.MCAST_GROUP)
+    ? readAddress(attrs, DaemonAttr.MCAST_GROUP, 'MCAST_GROUP', 'inet')
+    : attrs.has(DaemonAttr.MCAST_GROUP6)
+      ? readAddress(attrs, DaemonAttr.MCAST_GROUP6, 'MCAST_GROUP6', 'inet6')
+      : undefined;
   return {
     role: lookup(DAEMON_ROLE, attrs.u32(DaemonAttr.STATE, 'STATE'), 'daemon', 'state'),
     interface: attrs.string(DaemonAttr.MCAST_IFN, 'MCAST_IFN'),

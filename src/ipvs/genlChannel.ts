@@ -2,7 +2,7 @@ import { constants as osConstants } from 'node:os';
 import { createGenericNetlink, genl, Protocol, RawNetlinkSocket } from 'netlink';
 import { NlmFlag, NlmsgType } from './constants.js';
 import { IpvsDecodeError, IpvsError, IpvsTransportError, type IpvsOperation } from './errors.js';
-import { encodeGenlRequest, parseDonePayload, parseErrorPayload, parseGenlPayload, parseNetlinkMessages } from './netlinkMessage.js';
+import { encodeGenlRequest, forEachMessage, parseDonePayload, parseErrorPayload, parseGenlPayload } from './netlinkMessage.js';
 
 export interface GenlReply {
   cmd: number;
@@ -28,6 +28,8 @@ interface Pending {
   dump: boolean;
   replies: GenlReply[];
   settle: (outcome: number | Error, replies: GenlReply[]) => void;
+  /** On the last request of a pipelined datagram (the only one asking for an ACK): the others, which succeeded unless an error came first. */
+  batch?: number[];
 }
 
 // Kernel-side cost of one queued reply (skb truesize of a small ACK or an error quoting the request),
@@ -62,7 +64,9 @@ export class GenlChannel {
   private readonly socket: RawNetlinkSocket;
   private readonly pending = new Map<number, Pending>();
   private seq = (Math.random() * 0x7fffffff) >>> 0;
-  private stallTimer: NodeJS.Timeout | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** Datagrams received so far: the watchdog's sign of life (cheaper than reading a clock per datagram). */
+  private activity = 0;
   private dumpQueue: Promise<unknown> = Promise.resolve();
   private closed = false;
   /** How many requests may await a reply at once. */
@@ -111,9 +115,11 @@ export class GenlChannel {
   }
 
   /**
-   * Sends set commands without waiting for each ACK: up to REQUESTS_PER_DATAGRAM per sendmsg
-   * and at most `window` unanswered. The kernel processes them in order and keeps going after
-   * a failure, so each command gets its own result, in input order.
+   * Sends set commands without waiting for each reply: up to REQUESTS_PER_DATAGRAM per
+   * sendmsg and at most `window` unanswered. Only the last request of a datagram asks for an
+   * ACK; the kernel processes a datagram's requests in order, keeps going after a failure and
+   * reports each failure at once, so that ACK also means success for every request of the
+   * datagram that got no error. Results are per command, in input order.
    */
   pipeline(commands: GenlCommand[]): Promise<PipelineResult[]> {
     const results = new Array<PipelineResult>(commands.length);
@@ -124,8 +130,9 @@ export class GenlChannel {
       let inFlight = 0;
       let done = 0;
       const pump = (): void => {
-        while (next < commands.length && inFlight < this.window) {
-          const count = Math.min(REQUESTS_PER_DATAGRAM, this.window - inFlight, commands.length - next);
+        // Send full datagrams only: refilling a slot at a time would cost one sendmsg per request.
+        while (next < commands.length && this.window - inFlight >= Math.min(REQUESTS_PER_DATAGRAM, commands.length - next)) {
+          const count = Math.min(REQUESTS_PER_DATAGRAM, commands.length - next);
           const buffers: Buffer[] = [];
           const seqs: number[] = [];
           for (let i = 0; i < count; i++) {
@@ -136,7 +143,9 @@ export class GenlChannel {
               if (++done === commands.length) resolve(results);
               else pump();
             });
-            buffers.push(this.encode(commands[index] as GenlCommand, NlmFlag.REQUEST | NlmFlag.ACK, seq));
+            const last = i === count - 1;
+            buffers.push(this.encode(commands[index] as GenlCommand, NlmFlag.REQUEST | (last ? NlmFlag.ACK : 0), seq));
+            if (last) (this.pending.get(seq) as Pending).batch = seqs.slice();
             seqs.push(seq);
           }
           inFlight += count;
@@ -155,9 +164,8 @@ export class GenlChannel {
     if (this.closed) throw new IpvsTransportError('the netlink socket is closed');
     do this.seq = (this.seq + 1) >>> 0;
     while (this.seq === 0 || this.pending.has(this.seq));
-    if (this.pending.size === 0) this.socket.ref();
+    if (this.pending.size === 0) this.startWatchdog();
     this.pending.set(this.seq, { dump, replies: [], settle });
-    this.armStallTimer();
     return this.seq;
   }
 
@@ -174,48 +182,59 @@ export class GenlChannel {
     const pending = this.pending.get(seq);
     if (!pending) return;
     this.pending.delete(seq);
-    if (this.pending.size === 0) {
-      if (!this.closed) this.socket.unref();
-      clearTimeout(this.stallTimer);
-      this.stallTimer = undefined;
-    }
+    if (this.pending.size === 0) this.stopWatchdog();
     pending.settle(outcome, pending.replies);
+    // A kernel reply to the last request of a batch settles the rest of it; a transport error fails it.
+    for (const other of pending.batch ?? []) this.finish(other, typeof outcome === 'number' ? 0 : outcome);
   }
 
   private failAll(error: Error): void {
     for (const seq of [...this.pending.keys()]) this.finish(seq, error);
   }
 
-  private armStallTimer(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = setTimeout(() => this.failAll(new IpvsTransportError(`no reply from the kernel within ${this.options.stallTimeoutMs} ms`)), this.options.stallTimeoutMs);
-    this.stallTimer.unref();
+  /** While requests are pending, keeps the process alive and fails them all if the kernel goes quiet for stallTimeoutMs. */
+  private startWatchdog(): void {
+    this.socket.ref();
+    let seen = this.activity;
+    let quietSince = performance.now();
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      if (this.activity !== seen) {
+        seen = this.activity;
+        quietSince = now;
+      } else if (now - quietSince >= this.options.stallTimeoutMs) {
+        this.failAll(new IpvsTransportError(`no reply from the kernel within ${this.options.stallTimeoutMs} ms`));
+      }
+    }, Math.max(10, this.options.stallTimeoutMs / 4));
+  }
+
+  private stopWatchdog(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    if (!this.closed) this.socket.unref();
   }
 
   private receive(datagram: Buffer): void {
-    let messages;
+    this.activity++;
     try {
-      messages = parseNetlinkMessages(datagram);
+      forEachMessage(datagram, (type, _flags, seq, start, end) => {
+        const pending = this.pending.get(seq);
+        if (!pending) return; // a late reply to a request already failed by the watchdog
+        try {
+          if (type === NlmsgType.ERROR) {
+            const errno = parseErrorPayload(datagram, start, end);
+            if (!(pending.dump && errno === 0)) this.finish(seq, errno);
+          } else if (type === NlmsgType.DONE) {
+            this.finish(seq, parseDonePayload(datagram, start, end));
+          } else if (type === this.family) {
+            pending.replies.push(parseGenlPayload(datagram, start, end));
+          }
+        } catch (error) {
+          this.finish(seq, error as Error);
+        }
+      });
     } catch (error) {
       this.failAll(new IpvsTransportError(`undecodable netlink datagram: ${(error as Error).message}`));
-      return;
-    }
-    if (this.pending.size > 0) this.armStallTimer();
-    for (const message of messages) {
-      const pending = this.pending.get(message.seq);
-      if (!pending) continue; // a late reply to a request already failed by a timeout
-      try {
-        if (message.type === NlmsgType.ERROR) {
-          const errno = parseErrorPayload(message.payload);
-          if (!(pending.dump && errno === 0)) this.finish(message.seq, errno);
-        } else if (message.type === NlmsgType.DONE) {
-          this.finish(message.seq, parseDonePayload(message.payload));
-        } else if (message.type === this.family) {
-          pending.replies.push(parseGenlPayload(message.payload));
-        }
-      } catch (error) {
-        this.finish(message.seq, error as Error);
-      }
     }
   }
 }

@@ -1,15 +1,6 @@
 import { align4, readI32, readU16, readU32, writeU16, writeU32 } from './attributes.js';
-import { GENL_HDRLEN, NLMSG_HDRLEN, NlmsgType } from './constants.js';
+import { GENL_HDRLEN, NLMSG_HDRLEN } from './constants.js';
 import { IpvsDecodeError } from './errors.js';
-
-/** One netlink message as it arrived: header fields and the payload after the 16-byte header. */
-export interface NetlinkMessage {
-  type: number;
-  flags: number;
-  seq: number;
-  pid: number;
-  payload: Buffer;
-}
 
 export interface GenlRequest {
   family: number;
@@ -35,9 +26,15 @@ export function encodeGenlRequest(request: GenlRequest): Buffer {
   return buffer;
 }
 
-/** Splits a received datagram into its messages, rejecting a length that is short or overruns the datagram. */
-export function parseNetlinkMessages(datagram: Buffer): NetlinkMessage[] {
-  const messages: NetlinkMessage[] = [];
+/** Called per message of a datagram with its header fields and where its payload lies. */
+export type MessageVisitor = (type: number, flags: number, seq: number, payloadStart: number, payloadEnd: number) => void;
+
+/**
+ * Walks the messages of a received datagram without copying them, rejecting a length that
+ * is short or overruns the datagram (before visiting anything).
+ */
+export function forEachMessage(datagram: Buffer, visit: MessageVisitor): void {
+  const starts: number[] = [];
   let offset = 0;
   while (offset < datagram.length) {
     const left = datagram.length - offset;
@@ -45,34 +42,27 @@ export function parseNetlinkMessages(datagram: Buffer): NetlinkMessage[] {
     const length = readU32(datagram, offset);
     if (length < NLMSG_HDRLEN) throw new IpvsDecodeError(`netlink datagram: message length ${length} is less than its header`);
     if (length > left) throw new IpvsDecodeError(`netlink datagram: message claims ${length} bytes but only ${left} remain`);
-    messages.push({
-      type: readU16(datagram, offset + 4),
-      flags: readU16(datagram, offset + 6),
-      seq: readU32(datagram, offset + 8),
-      pid: readU32(datagram, offset + 12),
-      payload: datagram.subarray(offset + NLMSG_HDRLEN, offset + length),
-    });
+    starts.push(offset);
     offset += Math.min(align4(length), left);
   }
-  return messages;
+  for (const start of starts) {
+    visit(readU16(datagram, start + 4), readU16(datagram, start + 6), readU32(datagram, start + 8), start + NLMSG_HDRLEN, start + readU32(datagram, start));
+  }
 }
 
-/** The genl command and the attributes that follow the 4-byte genl header. */
-export function parseGenlPayload(payload: Buffer): { cmd: number; version: number; attributes: Buffer } {
-  if (payload.length < GENL_HDRLEN) throw new IpvsDecodeError(`generic netlink message: ${payload.length} bytes are too short for the genl header`);
-  return { cmd: payload.readUInt8(0), version: payload.readUInt8(1), attributes: payload.subarray(GENL_HDRLEN) };
+/** The genl command and the attributes after the 4-byte genl header of the payload in datagram[start, end). */
+export function parseGenlPayload(datagram: Buffer, start: number, end: number): { cmd: number; attributes: Buffer } {
+  if (end - start < GENL_HDRLEN) throw new IpvsDecodeError(`generic netlink message: ${end - start} bytes are too short for the genl header`);
+  return { cmd: datagram.readUInt8(start), attributes: datagram.subarray(start + GENL_HDRLEN, end) };
 }
 
-/** The positive errno of an NLMSG_ERROR (0 for an ACK). */
-export function parseErrorPayload(payload: Buffer): number {
-  if (payload.length < 4) throw new IpvsDecodeError(`netlink error message: ${payload.length} bytes are too short for the error code`);
-  return 0 - readI32(payload, 0);
+/** The positive errno of an NLMSG_ERROR payload (0 for an ACK). */
+export function parseErrorPayload(datagram: Buffer, start: number, end: number): number {
+  if (end - start < 4) throw new IpvsDecodeError(`netlink error message: ${end - start} bytes are too short for the error code`);
+  return 0 - readI32(datagram, start);
 }
 
-/** The positive errno carried by NLMSG_DONE (0 when the dump succeeded; old kernels send no payload). */
-export function parseDonePayload(payload: Buffer): number {
-  return payload.length >= 4 ? 0 - readI32(payload, 0) : 0;
+/** The positive errno of an NLMSG_DONE payload (0 when the dump succeeded; old kernels send no payload). */
+export function parseDonePayload(datagram: Buffer, start: number, end: number): number {
+  return end - start >= 4 ? 0 - readI32(datagram, start) : 0;
 }
-
-export const isError = (message: NetlinkMessage): boolean => message.type === NlmsgType.ERROR;
-export const isDone = (message: NetlinkMessage): boolean => message.type === NlmsgType.DONE;

@@ -142,14 +142,14 @@ describe('encodeService', () => {
 
 describe('IPv4 netmask', () => {
   it('maps every prefix length to its big-endian mask and back', () => {
-    for (let prefix = 0; prefix <= 32; prefix++) expect(maskToPrefix(prefixToMask(prefix), 'x')).toBe(prefix);
+    for (let prefix = 0; prefix <= 32; prefix++) expect(maskToPrefix(prefixToMask(prefix), tcpService)).toBe(prefix);
     expect(prefixToMask(24)).toBe(0xffffff00);
     expect(prefixToMask(0)).toBe(0);
     expect(prefixToMask(32)).toBe(0xffffffff);
   });
 
   it('refuses a non-contiguous mask, which has no prefix form', () => {
-    expect(() => maskToPrefix(0xff00ff00, 'service')).toThrow('service: IPv4 netmask 0xff00ff00 is not contiguous');
+    expect(() => maskToPrefix(0xff00ff00, tcpService)).toThrow('tcp 10.0.0.1:80: IPv4 netmask 0xff00ff00 is not contiguous');
   });
 });
 

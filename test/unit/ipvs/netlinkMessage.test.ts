@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IpvsDecodeError } from '../../../src/ipvs/errors.js';
-import { encodeGenlRequest, parseDonePayload, parseErrorPayload, parseGenlPayload, parseNetlinkMessages } from '../../../src/ipvs/netlinkMessage.js';
+import { encodeGenlRequest, forEachMessage, parseDonePayload, parseErrorPayload, parseGenlPayload } from '../../../src/ipvs/netlinkMessage.js';
 
 function message(type: number, flags: number, seq: number, payload: Buffer): Buffer {
   const length = 16 + payload.length;
@@ -34,14 +34,28 @@ describe('encodeGenlRequest', () => {
   });
 });
 
-describe('parseNetlinkMessages', () => {
-  it('splits a datagram of several messages and keeps their header fields', () => {
+interface Seen {
+  type: number;
+  flags: number;
+  seq: number;
+  payload: number[];
+}
+
+function collect(datagram: Buffer): Seen[] {
+  const seen: Seen[] = [];
+  forEachMessage(datagram, (type, flags, seq, start, end) => seen.push({ type, flags, seq, payload: [...datagram.subarray(start, end)] }));
+  return seen;
+}
+
+const whole = (buffer: Buffer): [Buffer, number, number] => [buffer, 0, buffer.length];
+
+describe('forEachMessage', () => {
+  it('walks every message of a datagram with its header fields and payload', () => {
     const datagram = Buffer.concat([message(0x1f, 2, 7, Buffer.from([14, 1, 0, 0, 9])), message(3, 2, 7, Buffer.alloc(4))]);
-    const messages = parseNetlinkMessages(datagram);
-    expect(messages).toHaveLength(2);
-    expect(messages[0]).toMatchObject({ type: 0x1f, flags: 2, seq: 7, pid: 4242 });
-    expect([...(messages[0]?.payload ?? [])]).toEqual([14, 1, 0, 0, 9]);
-    expect(messages[1]).toMatchObject({ type: 3, seq: 7 });
+    expect(collect(datagram)).toEqual([
+      { type: 0x1f, flags: 2, seq: 7, payload: [14, 1, 0, 0, 9] },
+      { type: 3, flags: 2, seq: 7, payload: [0, 0, 0, 0] },
+    ]);
   });
 
   it.each([
@@ -49,29 +63,36 @@ describe('parseNetlinkMessages', () => {
     ['a length below the header', Buffer.from([8, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), /message length 8 is less than its header/],
     ['a length past the datagram', Buffer.from([40, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), /claims 40 bytes but only 16 remain/],
   ])('rejects %s', (_case, datagram, error) => {
-    expect(() => parseNetlinkMessages(datagram)).toThrow(IpvsDecodeError);
-    expect(() => parseNetlinkMessages(datagram)).toThrow(error);
+    expect(() => collect(datagram)).toThrow(IpvsDecodeError);
+    expect(() => collect(datagram)).toThrow(error);
+  });
+
+  it('visits nothing of a datagram whose last message is malformed', () => {
+    const datagram = Buffer.concat([message(3, 2, 7, Buffer.alloc(4)), Buffer.alloc(6)]);
+    const seen: number[] = [];
+    expect(() => forEachMessage(datagram, (_t, _f, seq) => seen.push(seq))).toThrow(IpvsDecodeError);
+    expect(seen).toEqual([]);
   });
 });
 
 describe('payload helpers', () => {
-  it('reads the genl header and the attributes after it', () => {
-    const { cmd, version, attributes } = parseGenlPayload(Buffer.from([5, 1, 0, 0, 8, 0, 1, 0]));
+  it('reads the genl command and the attributes after the genl header', () => {
+    const datagram = Buffer.from([0xaa, 5, 1, 0, 0, 8, 0, 1, 0]);
+    const { cmd, attributes } = parseGenlPayload(datagram, 1, datagram.length);
     expect(cmd).toBe(5);
-    expect(version).toBe(1);
-    expect(attributes.length).toBe(4);
-    expect(() => parseGenlPayload(Buffer.from([5, 1]))).toThrow('too short for the genl header');
+    expect([...attributes]).toEqual([8, 0, 1, 0]);
+    expect(() => parseGenlPayload(datagram, 1, 3)).toThrow('too short for the genl header');
   });
 
   it('turns NLMSG_ERROR into a positive errno, 0 for an ACK', () => {
-    expect(parseErrorPayload(errorPayload(17))).toBe(17);
-    expect(parseErrorPayload(errorPayload(0))).toBe(0);
-    expect(() => parseErrorPayload(Buffer.alloc(2))).toThrow('too short for the error code');
+    expect(parseErrorPayload(...whole(errorPayload(17)))).toBe(17);
+    expect(parseErrorPayload(...whole(errorPayload(0)))).toBe(0);
+    expect(() => parseErrorPayload(...whole(Buffer.alloc(2)))).toThrow('too short for the error code');
   });
 
   it('reads the errno of NLMSG_DONE, and treats an empty DONE as success', () => {
-    expect(parseDonePayload(errorPayload(95).subarray(0, 4))).toBe(95);
-    expect(parseDonePayload(Buffer.alloc(4))).toBe(0);
-    expect(parseDonePayload(Buffer.alloc(0))).toBe(0);
+    expect(parseDonePayload(...whole(errorPayload(95).subarray(0, 4)))).toBe(95);
+    expect(parseDonePayload(...whole(Buffer.alloc(4)))).toBe(0);
+    expect(parseDonePayload(...whole(Buffer.alloc(0)))).toBe(0);
   });
 });
