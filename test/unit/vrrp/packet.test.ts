@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAdvert, encodeAdvert, VrrpPacketError, type VrrpEnvelope } from '../../../src/speaker/vrrp/packet.js';
+import { parseIpv4Datagram } from '../../../src/speaker/vrrp/receive.js';
 
 const v4: VrrpEnvelope = { family: 4, source: '10.9.0.2', destination: '224.0.0.18' };
 const v6: VrrpEnvelope = { family: 6, source: 'fe80::1', destination: 'ff02::12' };
@@ -20,7 +21,18 @@ function errorOf(fn: () => unknown): VrrpPacketError {
   throw new Error('expected a VrrpPacketError');
 }
 
+// Captured in the lab (test/lab/guest/vrrp-keepalived.sh): keepalived 2.2.7, VRID 51, priority 200, 2 s, 10.9.0.3 -> 224.0.0.18.
+const keepalivedDatagram = '45c00020000d0000ff70d0820a090003e00000123133c80100c810fb0a090064';
+
 describe('VRRPv3 packet codec', () => {
+  it("decodes keepalived's advertisement and encodes the same bytes", () => {
+    const inbound = parseIpv4Datagram(Buffer.from(keepalivedDatagram, 'hex'));
+    expect(inbound).toMatchObject({ source: '10.9.0.3', destination: '224.0.0.18', hopLimit: 255 });
+    const decoded = decodeAdvert(inbound.payload, { family: 4, source: inbound.source, destination: inbound.destination });
+    expect(decoded).toEqual({ advert: { vrid: 51, priority: 200, maxAdvertIntervalCs: 200, addresses: ['10.9.0.100'] }, checksumForm: 'pseudo-header' });
+    expect(encodeAdvert(decoded.advert, { family: 4, source: '10.9.0.3', destination: '224.0.0.18' })).toEqual(inbound.payload);
+  });
+
   it('encodes IPv4 with the pseudo-header checksum by default', () => {
     expect(encodeAdvert(advert4, v4).toString('hex')).toBe(advert4PseudoHex);
   });
