@@ -12,8 +12,8 @@ COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.20.2-bookworm-slim
-# iproute2 and ipvsadm are for operators inspecting a node from the speaker's container.
-RUN apt-get update && apt-get install -y --no-install-recommends iproute2 ipvsadm && rm -rf /var/lib/apt/lists/*
+# iproute2 and ipvsadm are for operators inspecting a node from the speaker's container; nftables does the real-server init container's port redirects.
+RUN apt-get update && apt-get install -y --no-install-recommends iproute2 ipvsadm nftables && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
