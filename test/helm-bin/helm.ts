@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { loadAll } from 'js-yaml';
 
 const run = promisify(execFile);
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,12 +39,23 @@ export async function helm(bin: string, args: string[]): Promise<HelmResult> {
   }
 }
 
-/** `helm template` of the chart with values files and --set-json pairs; throws with helm's message on failure. */
-export async function renderChart(bin: string, options: { release?: string; namespace: string; valuesFiles?: string[]; setJson?: Record<string, unknown> }): Promise<KubernetesObject[]> {
-  const args = ['template', options.release ?? 'tsvs', chartDir, '--namespace', options.namespace];
-  for (const file of options.valuesFiles ?? []) args.push('--values', file);
-  for (const [key, value] of Object.entries(options.setJson ?? {})) args.push('--set-json', `${key}=${JSON.stringify(value)}`);
-  const result = await helm(bin, args);
+export interface ChartValues {
+  valuesFiles?: string[];
+  /** Each key=value becomes --set-json key=JSON(value). */
+  setJson?: Record<string, unknown>;
+}
+
+/** helm's --values and --set-json arguments for these values. */
+export function valueArgs(values: ChartValues): string[] {
+  const args: string[] = [];
+  for (const file of values.valuesFiles ?? []) args.push('--values', file);
+  for (const [key, value] of Object.entries(values.setJson ?? {})) args.push('--set-json', `${key}=${JSON.stringify(value)}`);
+  return args;
+}
+
+/** `helm template` of the chart as plain objects (wire field names); throws with helm's message on failure. */
+export async function renderChart(bin: string, namespace: string, values: ChartValues = {}, release = 'tsvs'): Promise<KubernetesObject[]> {
+  const result = await helm(bin, ['template', release, chartDir, '--namespace', namespace, ...valueArgs(values)]);
   if (result.status !== 0) throw new Error(`helm template failed (${result.status}): ${result.stderr}`);
-  return (loadAllYaml(result.stdout) as Array<KubernetesObject | null>).filter((o): o is KubernetesObject => o !== null);
+  return (loadAll(result.stdout) as Array<KubernetesObject | null>).filter((o): o is KubernetesObject => o !== null);
 }

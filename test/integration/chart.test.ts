@@ -1,0 +1,237 @@
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { KubeConfig, KubernetesObject, V1ClusterRole, V1DaemonSet, V1Deployment, V1NetworkPolicy, V1Role, V1Service } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { addressPoolsValue, workloadManifests } from '../e2e/plan.js';
+import { buildHelm, chartDir, helm, renderChart, repoRoot, valueArgs, type ChartValues } from '../helm-bin/helm.js';
+import { serverSideApply } from '../helm-bin/serverSideApply.js';
+import { createTestNamespace, testKubeConfig } from '../support/kube.js';
+
+const valueSets: Record<string, ChartValues> = {
+  defaults: {},
+  'speaker nodeSelector and tolerations': {
+    setJson: {
+      'speaker.nodeSelector': { 'tsvs.io/director': 'true' },
+      'speaker.tolerations': [{ key: 'dedicated', operator: 'Equal', value: 'lb', effect: 'NoSchedule' }],
+      'speaker.interface': 'bond0',
+    },
+  },
+  'ServiceMonitor and NetworkPolicy': {
+    setJson: {
+      serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
+      networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+    },
+  },
+  'an address pool': {
+    setJson: {
+      addressPools: [{ name: 'chart-test', addresses: ['198.18.40.0/29', '2001:db8:40::/124'], autoAssign: false, excludedAddresses: ['198.18.40.1'], namespaceSelector: { matchLabels: { team: 'a' } } }],
+    },
+  },
+  'the kind suite': { valuesFiles: [join(repoRoot, 'test/e2e/values.yaml')], setJson: { addressPools: addressPoolsValue('172.18.0.0/16') } },
+};
+
+type Rendered = Record<string, KubernetesObject[]>;
+const find = <T extends KubernetesObject>(objects: KubernetesObject[], kind: string): T[] => objects.filter((o) => o.kind === kind) as T[];
+const one = <T extends KubernetesObject>(objects: KubernetesObject[], kind: string, nameSuffix = ''): T => {
+  const found = find<T>(objects, kind).filter((o) => o.metadata!.name!.endsWith(nameSuffix));
+  expect(found, `${kind} *${nameSuffix}`).toHaveLength(1);
+  return found[0]!;
+};
+
+describe('the Helm chart', () => {
+  let helmBin: string;
+  let kc: KubeConfig;
+  let namespace: string;
+  const rendered: Rendered = {};
+
+  beforeAll(async () => {
+    // First run on a machine builds helm from its Go module (minutes); later runs find it cached.
+    helmBin = await buildHelm();
+    kc = testKubeConfig();
+    namespace = await createTestNamespace(kc, 'chart');
+    for (const [name, values] of Object.entries(valueSets)) rendered[name] = await renderChart(helmBin, namespace, values);
+  }, 40 * 60_000);
+
+  it('passes helm lint --strict with every value set', async () => {
+    for (const [name, values] of Object.entries(valueSets)) {
+      const result = await helm(helmBin, ['lint', '--strict', chartDir, ...valueArgs(values)]);
+      expect(result.status, `${name}: ${result.stdout}${result.stderr}`).toBe(0);
+      expect(result.stdout).toContain('1 chart(s) linted, 0 chart(s) failed');
+    }
+  });
+
+  it('renders by default: two-replica controller, speaker DaemonSet, one ServiceAccount and role set per component, PDB; nothing optional', () => {
+    const objects = rendered.defaults!;
+    expect(objects.map((o) => `${o.kind}/${o.metadata!.name}`).sort()).toEqual(
+      [
+        'ClusterRole/tsvs-controller',
+        'ClusterRole/tsvs-speaker',
+        'ClusterRoleBinding/tsvs-controller',
+        'ClusterRoleBinding/tsvs-speaker',
+        'DaemonSet/tsvs-speaker',
+        'Deployment/tsvs-controller',
+        'PodDisruptionBudget/tsvs-controller',
+        'Role/tsvs-controller',
+        'RoleBinding/tsvs-controller',
+        'Service/tsvs-controller-metrics',
+        'ServiceAccount/tsvs-controller',
+        'ServiceAccount/tsvs-speaker',
+      ].sort(),
+    );
+    for (const o of objects) if (!o.kind!.startsWith('Cluster')) expect(o.metadata!.namespace, `${o.kind}/${o.metadata!.name}`).toBe(namespace);
+  });
+
+  it('runs the controller with leader election, probes, metrics, downward-API identity, non-root and read-only', () => {
+    const deployment = one<V1Deployment>(rendered.defaults!, 'Deployment');
+    expect(deployment.spec!.replicas).toBe(2);
+    const pod = deployment.spec!.template.spec!;
+    const container = pod.containers[0]!;
+    expect(pod.serviceAccountName).toBe('tsvs-controller');
+    expect(container.args).toEqual(['controller']);
+    const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value ?? e.valueFrom?.fieldRef?.fieldPath]));
+    expect(env).toMatchObject({
+      TSVS_LEADER_ELECT: 'true',
+      TSVS_LOAD_BALANCER_CLASS: 'tsvs.io/ipvs',
+      TSVS_DEFAULT_CLASS: 'false',
+      TSVS_METRICS_ADDRESS: '0.0.0.0:9090',
+      POD_NAME: 'metadata.name',
+      POD_NAMESPACE: 'metadata.namespace',
+    });
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9090, protocol: 'TCP' }]);
+    expect(container.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    const pdb = one<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> } } }>(rendered.defaults!, 'PodDisruptionBudget');
+    expect(deployment.spec!.template.metadata!.labels).toMatchObject(pdb.spec.selector.matchLabels);
+  });
+
+  it('runs the speaker on the host network with NET_ADMIN and NET_RAW only, not privileged, its node name from the downward API', () => {
+    const pod = one<V1DaemonSet>(rendered.defaults!, 'DaemonSet').spec!.template.spec!;
+    const container = pod.containers[0]!;
+    expect(pod.hostNetwork).toBe(true);
+    expect(pod.dnsPolicy).toBe('ClusterFirstWithHostNet');
+    expect(pod.serviceAccountName).toBe('tsvs-speaker');
+    expect(container.args).toEqual(['speaker']);
+    expect(container.securityContext).toMatchObject({ privileged: false, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] } });
+    expect(container.env!.find((e) => e.name === 'NODE_NAME')!.valueFrom!.fieldRef!.fieldPath).toBe('spec.nodeName');
+    expect(container.env!.some((e) => e.name === 'TSVS_INTERFACE')).toBe(false);
+    expect(pod.tolerations).toEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(pod.nodeSelector).toBeUndefined();
+    // The writable host /proc/sys/net, and the speaker told where it is.
+    expect(pod.volumes).toEqual([{ name: 'proc-sys-net', hostPath: { path: '/proc/sys/net', type: 'Directory' } }]);
+    expect(container.volumeMounts).toEqual([{ name: 'proc-sys-net', mountPath: '/host/proc/sys/net' }]);
+    expect(container.env!.find((e) => e.name === 'TSVS_SYSCTL_ROOT')!.value).toBe('/host/proc/sys');
+  });
+
+  it('grants no wildcard, no Secrets and no RBAC-escalating verb, and the Lease only in the release namespace', () => {
+    for (const [set, objects] of Object.entries(rendered)) {
+      for (const role of [...find<V1ClusterRole>(objects, 'ClusterRole'), ...find<V1Role>(objects, 'Role')]) {
+        for (const rule of role.rules!) {
+          const words = [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs];
+          expect(words, `${set}: ${role.metadata!.name}`).not.toContain('*');
+          expect(rule.resources, `${set}: ${role.metadata!.name}`).not.toContain('secrets');
+          for (const verb of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(rule.verbs).not.toContain(verb);
+        }
+      }
+      expect(find<V1ClusterRole>(objects, 'ClusterRole').flatMap((r) => r.rules!.flatMap((rule) => rule.resources ?? []))).not.toContain('leases');
+      expect(one<V1Role>(objects, 'Role').rules!.flatMap((r) => r.resources)).toEqual(['leases', 'leases']);
+    }
+  });
+
+  it('puts the speaker where the values say', () => {
+    const pod = one<V1DaemonSet>(rendered['speaker nodeSelector and tolerations']!, 'DaemonSet').spec!.template.spec!;
+    expect(pod.nodeSelector).toEqual({ 'tsvs.io/director': 'true' });
+    expect(pod.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'lb', effect: 'NoSchedule' }]);
+    expect(pod.containers[0]!.env).toContainEqual({ name: 'TSVS_INTERFACE', value: 'bond0' });
+  });
+
+  it('scrapes the metrics Service with the ServiceMonitor and fences the controller with the NetworkPolicy', () => {
+    const objects = rendered['ServiceMonitor and NetworkPolicy']!;
+    const service = one<V1Service>(objects, 'Service');
+    const monitor = one<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } }>(objects, 'ServiceMonitor');
+    expect(monitor.metadata!.labels).toMatchObject({ release: 'prometheus' });
+    expect(service.metadata!.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    expect(monitor.spec.endpoints.map((e) => e.port)).toEqual(service.spec!.ports!.map((p) => p.name));
+    const policy = one<V1NetworkPolicy>(objects, 'NetworkPolicy');
+    const podLabels = one<V1Deployment>(objects, 'Deployment').spec!.template.metadata!.labels!;
+    expect(podLabels).toMatchObject(policy.spec!.podSelector!.matchLabels!);
+    expect(policy.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec!.ingress).toEqual([
+      { ports: [{ port: 'metrics', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+    ]);
+    expect(policy.spec!.egress!.flatMap((e) => e.ports!.map((p) => `${p.port}/${p.protocol}`))).toEqual(['443/TCP', '6443/TCP', '53/UDP', '53/TCP']);
+  });
+
+  it('creates the AddressPools of the values', () => {
+    const pool = one<KubernetesObject & { spec: unknown }>(rendered['an address pool']!, 'AddressPool');
+    expect(pool.metadata!.name).toBe('chart-test');
+    expect(pool.spec).toEqual({ addresses: ['198.18.40.0/29', '2001:db8:40::/124'], autoAssign: false, excludedAddresses: ['198.18.40.1'], namespaceSelector: { matchLabels: { team: 'a' } } });
+    expect(one<KubernetesObject & { spec: unknown }>(rendered['the kind suite']!, 'AddressPool').spec).toEqual({ addresses: ['172.18.255.200-172.18.255.250'] });
+  });
+
+  it('refuses values the schema does not allow, saying where', async () => {
+    const refusals: Array<[Record<string, unknown>, string]> = [
+      [{ 'controller.replicas': 0 }, "at '/controller/replicas': minimum: got 0, want 1"],
+      [{ controler: { replicas: 2 } }, "additional properties 'controler' not allowed"],
+      [{ addressPools: [{ name: 'empty', addresses: [] }] }, "at '/addressPools/0/addresses': minItems: got 0, want 1"],
+      [{ loadBalancerClass: 'ipvs' }, "at '/loadBalancerClass'"],
+      [{ 'speaker.interface': 'eth0 eth1' }, "at '/speaker/interface'"],
+    ];
+    for (const [setJson, message] of refusals) {
+      const result = await helm(helmBin, ['template', 'tsvs', chartDir, ...valueArgs({ setJson })]);
+      expect(result.status, JSON.stringify(setJson)).not.toBe(0);
+      expect(result.stderr).toContain("values don't meet the specifications of the schema");
+      expect(result.stderr).toContain(message);
+    }
+    const standbyless = await helm(helmBin, ['template', 'tsvs', chartDir, '--set', 'controller.leaderElect=false']);
+    expect(standbyless.stderr).toContain('controller.leaderElect must be true when controller.replicas is more than 1');
+  });
+
+  it('renders manifests the real API server accepts (server-side dry-run apply, strict field validation); ServiceMonitor skipped, its CRD is not installed there', async () => {
+    const skipped: string[] = [];
+    for (const [set, objects] of Object.entries(rendered)) {
+      for (const object of objects) {
+        if (object.kind === 'ServiceMonitor') {
+          skipped.push(`${set}: ${object.kind}`);
+          continue;
+        }
+        const result = await serverSideApply(kc, object, { dryRun: true, fieldManager: 'tsvs-chart-test' });
+        expect(result.message ?? '', `${set}: ${object.kind}/${object.metadata!.name}`).toBe('');
+        expect([200, 201]).toContain(result.status);
+      }
+    }
+    expect(skipped).toEqual(['ServiceMonitor and NetworkPolicy: ServiceMonitor']);
+  });
+
+  it('is checked strictly: an unknown field is refused by the dry run', async () => {
+    const deployment = structuredClone(one<V1Deployment>(rendered.defaults!, 'Deployment'));
+    (deployment.spec as unknown as Record<string, unknown>).replicaz = 3;
+    const result = await serverSideApply(kc, deployment, { dryRun: true, fieldManager: 'tsvs-chart-test' });
+    expect(result.status).toBeGreaterThanOrEqual(400);
+    expect(result.message).toContain('.spec.replicaz: field not declared in schema');
+  });
+
+  it("accepts the kind suite's workload manifests", async () => {
+    for (const object of workloadManifests('172.18.0.0/16') as KubernetesObject[]) {
+      const placed = object.kind === 'Namespace' ? object : { ...object, metadata: { ...object.metadata, namespace } };
+      const result = await serverSideApply(kc, placed, { dryRun: true, fieldManager: 'tsvs-chart-test' });
+      expect(result.message ?? '', `${object.kind}/${object.metadata!.name}`).toBe('');
+    }
+  });
+
+  it('keeps one source of truth for the CRDs and deploy/tsvs.yaml up to date (deploy/render.sh --check)', async () => {
+    const files = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+    expect(files(join(chartDir, 'crds'))).toEqual(files(join(repoRoot, 'deploy/crds')));
+    for (const f of files(join(repoRoot, 'deploy/crds'))) {
+      expect(readFileSync(join(chartDir, 'crds', f), 'utf8'), f).toBe(readFileSync(join(repoRoot, 'deploy/crds', f), 'utf8'));
+    }
+    const check = await promisify(execFile)(join(repoRoot, 'deploy/render.sh'), ['--check'], { env: { ...process.env, HELM: helmBin } }).then(
+      () => '',
+      (err: { stderr?: string }) => err.stderr ?? String(err),
+    );
+    expect(check).toBe('');
+  });
+});
