@@ -27,12 +27,12 @@ export function writeU32(buffer: Buffer, value: number, offset: number): void {
 
 /** Builds a run of netlink attributes into one growing buffer. Numbers are host-endian unless the method says BE. */
 export class AttributeWriter {
-  private buffer = Buffer.alloc(256);
+  private buffer = Buffer.allocUnsafe(256);
   private length = 0;
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.buffer.length) return;
-    const grown = Buffer.alloc(Math.max(this.buffer.length * 2, this.length + bytes));
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + bytes));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;
   }
@@ -109,8 +109,9 @@ export class AttributeWriter {
     return this;
   }
 
+  /** The attributes written, sharing this writer's memory: write nothing more afterwards. */
   toBuffer(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.length));
+    return this.buffer.subarray(0, this.length);
   }
 }
 

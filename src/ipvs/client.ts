@@ -11,7 +11,7 @@ import {
   encodeTimeouts,
   serviceFamily,
 } from './codec.js';
-import { encodeWrite, type IpvsWrite } from './commands.js';
+import { encodeWrite, writeTarget, type IpvsWrite } from './commands.js';
 import { Command, IPVS_FAMILY_NAME } from './constants.js';
 import { IpvsError, IpvsTransportError, type IpvsOperation } from './errors.js';
 import { GenlChannel, resolveFamily, type GenlCommand, type GenlReply } from './genlChannel.js';
@@ -125,7 +125,8 @@ export class IpvsClient {
   /** Every service with its destinations: one service dump, then the destination dumps spread over the sockets. */
   async dumpTable(): Promise<TableEntry[]> {
     const services = await this.listServices();
-    const table: TableEntry[] = services.map((service) => ({ ...service, destinations: [] }));
+    const table = services as TableEntry[];
+    for (const entry of table) entry.destinations = [];
     let next = 0;
     const worker = async (channel: GenlChannel): Promise<void> => {
       while (next < table.length) {
@@ -138,8 +139,7 @@ export class IpvsClient {
   }
 
   private async write(write: IpvsWrite): Promise<void> {
-    const command = encodeWrite(write);
-    await this.doit(command, command.operation, command.target);
+    await this.doit(encodeWrite(write), write.kind, writeTarget(write));
   }
 
   addService(service: ServiceConfig): Promise<void> {
@@ -172,7 +172,7 @@ export class IpvsClient {
    */
   async execute(writes: IpvsWrite[]): Promise<WriteResult[]> {
     const results: WriteResult[] = writes.map((write) => ({ write }));
-    const encoded: Array<ReturnType<typeof encodeWrite>> = [];
+    const encoded: GenlCommand[] = [];
     const positions: number[] = [];
     writes.forEach((write, index) => {
       try {
@@ -184,10 +184,9 @@ export class IpvsClient {
     });
     const outcomes = await this.primary.pipeline(encoded);
     outcomes.forEach((outcome, i) => {
-      const command = encoded[i] as ReturnType<typeof encodeWrite>;
       const result = results[positions[i] as number] as WriteResult;
       if (outcome instanceof Error) result.error = outcome;
-      else if (outcome !== 0) result.error = new IpvsError(command.operation, command.target, outcome);
+      else if (outcome !== 0) result.error = new IpvsError(result.write.kind, writeTarget(result.write), outcome);
     });
     return results;
   }

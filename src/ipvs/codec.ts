@@ -276,75 +276,66 @@ export function decodeStats(parent: AttributeSet, stats64Type: number, statsType
   };
 }
 
-/** The nested SERVICE of a NEW_SERVICE message (a GET_SERVICE reply or dump part). */
+/** The nested SERVICE of a NEW_SERVICE message (a GET_SERVICE reply or dump part). Built field by field: this runs once per service of a dump. */
 export function decodeService(message: Buffer): ServiceEntry {
   const top = AttributeSet.parse(message, 'service message');
   const attrs = top.nested(CmdAttr.SERVICE, 'SERVICE', 'service');
-  const context = 'service';
-  const family = lookup(FAMILY_NAME, attrs.u16(SvcAttr.AF, 'AF'), context, 'address family');
+  const family = lookup(FAMILY_NAME, attrs.u16(SvcAttr.AF, 'AF'), 'service', 'address family');
   const fwmark = attrs.optU32(SvcAttr.FWMARK, 'FWMARK');
-  let key: ServiceKey;
-  if (fwmark !== undefined) {
-    key = { protocol: 'fwmark', family, fwmark };
-  } else {
-    key = {
-      protocol: lookup(PROTOCOL_NAME, attrs.u16(SvcAttr.PROTOCOL, 'PROTOCOL'), context, 'protocol'),
-      address: readAddress(attrs, SvcAttr.ADDR, 'ADDR', family),
-      port: attrs.u16be(SvcAttr.PORT, 'PORT'),
-    };
-  }
-  const flagsStruct = attrs.bytes(SvcAttr.FLAGS, 'FLAGS');
-  if (flagsStruct.length !== 8) throw new IpvsDecodeError(`${describeService(key)} attribute FLAGS: expected 8 bytes, got ${flagsStruct.length}`);
-  const flags = readU32(flagsStruct, 0);
-  const netmask = family === 'inet' ? maskToPrefix(attrs.u32be(SvcAttr.NETMASK, 'NETMASK'), key) : attrs.u32(SvcAttr.NETMASK, 'NETMASK');
+  const entry = (
+    fwmark !== undefined
+      ? { protocol: 'fwmark', family, fwmark }
+      : {
+          protocol: lookup(PROTOCOL_NAME, attrs.u16(SvcAttr.PROTOCOL, 'PROTOCOL'), 'service', 'protocol'),
+          address: readAddress(attrs, SvcAttr.ADDR, 'ADDR', family),
+          port: attrs.u16be(SvcAttr.PORT, 'PORT'),
+        }
+  ) as ServiceEntry;
+  const flagsAt = attrs.offsetOf(SvcAttr.FLAGS);
+  if (flagsAt < 0) throw new IpvsDecodeError(`${describeService(entry)}: attribute FLAGS is missing`);
+  if (attrs.lengthOf(SvcAttr.FLAGS) !== 8) throw new IpvsDecodeError(`${describeService(entry)} attribute FLAGS: expected 8 bytes, got ${attrs.lengthOf(SvcAttr.FLAGS)}`);
+  const flags = readU32(attrs.buffer, flagsAt);
+  entry.scheduler = attrs.string(SvcAttr.SCHED_NAME, 'SCHED_NAME');
+  entry.schedulerFlags = { flag1: (flags & SvcFlag.SCHED1) !== 0, flag2: (flags & SvcFlag.SCHED2) !== 0, flag3: (flags & SvcFlag.SCHED3) !== 0 };
+  entry.persistent = (flags & SvcFlag.PERSISTENT) !== 0;
+  entry.persistenceTimeout = attrs.u32(SvcAttr.TIMEOUT, 'TIMEOUT');
+  entry.netmask = family === 'inet' ? maskToPrefix(attrs.u32be(SvcAttr.NETMASK, 'NETMASK'), entry) : attrs.u32(SvcAttr.NETMASK, 'NETMASK');
+  entry.onePacket = (flags & SvcFlag.ONEPACKET) !== 0;
   const persistenceEngine = attrs.optString(SvcAttr.PE_NAME, 'PE_NAME');
-  return {
-    ...key,
-    scheduler: attrs.string(SvcAttr.SCHED_NAME, 'SCHED_NAME'),
-    schedulerFlags: { flag1: (flags & SvcFlag.SCHED1) !== 0, flag2: (flags & SvcFlag.SCHED2) !== 0, flag3: (flags & SvcFlag.SCHED3) !== 0 },
-    persistent: (flags & SvcFlag.PERSISTENT) !== 0,
-    persistenceTimeout: attrs.u32(SvcAttr.TIMEOUT, 'TIMEOUT'),
-    netmask,
-    onePacket: (flags & SvcFlag.ONEPACKET) !== 0,
-    ...(persistenceEngine !== undefined ? { persistenceEngine } : {}),
-    stats: decodeStats(attrs, SvcAttr.STATS64, SvcAttr.STATS),
-  };
+  if (persistenceEngine !== undefined) entry.persistenceEngine = persistenceEngine;
+  entry.stats = decodeStats(attrs, SvcAttr.STATS64, SvcAttr.STATS);
+  return entry;
 }
 
 /** The nested DEST of a NEW_DEST dump part. Kernels before 3.18 send no ADDR_FAMILY: then the service's family applies. */
 export function decodeDestination(message: Buffer, serviceFamilyFallback: Family): DestinationEntry {
   const top = AttributeSet.parse(message, 'destination message');
   const attrs = top.nested(CmdAttr.DEST, 'DEST', 'destination');
-  const context = 'destination';
   const familyNumber = attrs.optU16(DestAttr.ADDR_FAMILY, 'ADDR_FAMILY');
-  const family = familyNumber === undefined ? serviceFamilyFallback : lookup(FAMILY_NAME, familyNumber, context, 'address family');
-  const address = readAddress(attrs, DestAttr.ADDR, 'ADDR', family);
-  const port = attrs.u16be(DestAttr.PORT, 'PORT');
-  const forwarding = lookup(FORWARDING_NAME, attrs.u32(DestAttr.FWD_METHOD, 'FWD_METHOD') & FORWARDING_MASK, context, 'forwarding method');
-  let tunnel: TunnelSettings | undefined;
-  if (forwarding === 'tunnel') {
-    // Kernels before 5.2 know only IPIP and send none of the TUN_* attributes.
-    const tunnelFlags = attrs.optU16(DestAttr.TUN_FLAGS, 'TUN_FLAGS') ?? 0;
-    tunnel = {
-      type: lookup(TUNNEL_NAME, attrs.optU8(DestAttr.TUN_TYPE, 'TUN_TYPE') ?? TunnelType.IPIP, context, 'tunnel type'),
-      port: attrs.optU16be(DestAttr.TUN_PORT, 'TUN_PORT') ?? 0,
-      checksum: (tunnelFlags & TunnelFlag.CSUM) !== 0,
-      remoteChecksum: (tunnelFlags & TunnelFlag.REMCSUM) !== 0,
-    };
-  }
-  return {
-    address,
-    port,
-    forwarding,
+  const family = familyNumber === undefined ? serviceFamilyFallback : lookup(FAMILY_NAME, familyNumber, 'destination', 'address family');
+  const entry: DestinationEntry = {
+    address: readAddress(attrs, DestAttr.ADDR, 'ADDR', family),
+    port: attrs.u16be(DestAttr.PORT, 'PORT'),
+    forwarding: lookup(FORWARDING_NAME, attrs.u32(DestAttr.FWD_METHOD, 'FWD_METHOD') & FORWARDING_MASK, 'destination', 'forwarding method'),
     weight: attrs.u32(DestAttr.WEIGHT, 'WEIGHT'),
     upperThreshold: attrs.u32(DestAttr.U_THRESH, 'U_THRESH'),
     lowerThreshold: attrs.u32(DestAttr.L_THRESH, 'L_THRESH'),
-    ...(tunnel ? { tunnel } : {}),
     activeConnections: attrs.u32(DestAttr.ACTIVE_CONNS, 'ACTIVE_CONNS'),
     inactiveConnections: attrs.u32(DestAttr.INACT_CONNS, 'INACT_CONNS'),
     persistentConnections: attrs.u32(DestAttr.PERSIST_CONNS, 'PERSIST_CONNS'),
     stats: decodeStats(attrs, DestAttr.STATS64, DestAttr.STATS),
   };
+  if (entry.forwarding === 'tunnel') {
+    // Kernels before 5.2 know only IPIP and send none of the TUN_* attributes.
+    const tunnelFlags = attrs.optU16(DestAttr.TUN_FLAGS, 'TUN_FLAGS') ?? 0;
+    entry.tunnel = {
+      type: lookup(TUNNEL_NAME, attrs.optU8(DestAttr.TUN_TYPE, 'TUN_TYPE') ?? TunnelType.IPIP, 'destination', 'tunnel type'),
+      port: attrs.optU16be(DestAttr.TUN_PORT, 'TUN_PORT') ?? 0,
+      checksum: (tunnelFlags & TunnelFlag.CSUM) !== 0,
+      remoteChecksum: (tunnelFlags & TunnelFlag.REMCSUM) !== 0,
+    };
+  }
+  return entry;
 }
 
 /** One NEW_DAEMON dump part. */

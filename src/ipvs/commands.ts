@@ -2,7 +2,6 @@
 
 import { describeDestination, describeService, encodeDestination, encodeDestinationKey, encodeService, encodeServiceKey } from './codec.js';
 import { Command } from './constants.js';
-import type { IpvsOperation } from './errors.js';
 import type { GenlCommand } from './genlChannel.js';
 import type { DestinationConfig, DestinationKey, ServiceConfig, ServiceKey } from './types.js';
 
@@ -19,21 +18,20 @@ export function writeTarget(write: IpvsWrite): string {
   return 'destination' in write ? describeDestination(write.service, write.destination) : describeService(write.service);
 }
 
-/** The generic netlink command for a write, with the operation and object named for errors. */
-export function encodeWrite(write: IpvsWrite): GenlCommand & { operation: IpvsOperation; target: string } {
-  const label = { operation: write.kind, target: writeTarget(write) };
+/** The generic netlink command for a write. */
+export function encodeWrite(write: IpvsWrite): GenlCommand {
   switch (write.kind) {
     case 'add-service':
-      return { cmd: Command.NEW_SERVICE, attributes: encodeService(write.service), ...label };
+      return { cmd: Command.NEW_SERVICE, attributes: encodeService(write.service) };
     case 'update-service':
-      return { cmd: Command.SET_SERVICE, attributes: encodeService(write.service), ...label };
+      return { cmd: Command.SET_SERVICE, attributes: encodeService(write.service) };
     case 'delete-service':
-      return { cmd: Command.DEL_SERVICE, attributes: encodeServiceKey(write.service), ...label };
+      return { cmd: Command.DEL_SERVICE, attributes: encodeServiceKey(write.service) };
     case 'add-destination':
-      return { cmd: Command.NEW_DEST, attributes: encodeDestination(write.service, write.destination), ...label };
+      return { cmd: Command.NEW_DEST, attributes: encodeDestination(write.service, write.destination) };
     case 'update-destination':
-      return { cmd: Command.SET_DEST, attributes: encodeDestination(write.service, write.destination), ...label };
+      return { cmd: Command.SET_DEST, attributes: encodeDestination(write.service, write.destination) };
     case 'delete-destination':
-      return { cmd: Command.DEL_DEST, attributes: encodeDestinationKey(write.service, write.destination), ...label };
+      return { cmd: Command.DEL_DEST, attributes: encodeDestinationKey(write.service, write.destination) };
   }
 }

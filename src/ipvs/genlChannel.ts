@@ -2,7 +2,7 @@ import { constants as osConstants } from 'node:os';
 import { createGenericNetlink, genl, Protocol, RawNetlinkSocket } from 'netlink';
 import { NlmFlag, NlmsgType } from './constants.js';
 import { IpvsDecodeError, IpvsError, IpvsTransportError, type IpvsOperation } from './errors.js';
-import { encodeGenlRequest, forEachMessage, parseDonePayload, parseErrorPayload, parseGenlPayload } from './netlinkMessage.js';
+import { encodeGenlHeader, forEachMessage, parseDonePayload, parseErrorPayload, parseGenlPayload } from './netlinkMessage.js';
 
 export interface GenlReply {
   cmd: number;
@@ -106,7 +106,7 @@ export class GenlChannel {
           else reject(typeof outcome === 'number' ? new IpvsError(label.operation, label.target, outcome) : outcome);
         });
         const flags = NlmFlag.REQUEST | (kind === 'dump' ? NlmFlag.DUMP : NlmFlag.ACK);
-        this.send([this.encode(command, flags, seq)], [seq]);
+        this.send(this.encode(command, flags, seq), [seq]);
       });
     if (kind === 'doit') return run();
     const result = this.dumpQueue.then(run, run);
@@ -144,7 +144,7 @@ export class GenlChannel {
               else pump();
             });
             const last = i === count - 1;
-            buffers.push(this.encode(commands[index] as GenlCommand, NlmFlag.REQUEST | (last ? NlmFlag.ACK : 0), seq));
+            buffers.push(...this.encode(commands[index] as GenlCommand, NlmFlag.REQUEST | (last ? NlmFlag.ACK : 0), seq));
             if (last) (this.pending.get(seq) as Pending).batch = seqs.slice();
             seqs.push(seq);
           }
@@ -156,8 +156,10 @@ export class GenlChannel {
     });
   }
 
-  private encode(command: GenlCommand, flags: number, seq: number): Buffer {
-    return encodeGenlRequest({ family: this.family, flags, seq, cmd: command.cmd, version: this.version, attributes: command.attributes });
+  /** The iovecs of one request: its headers, then its attributes (already padded to 4 bytes). */
+  private encode(command: GenlCommand, flags: number, seq: number): Buffer[] {
+    const header = encodeGenlHeader({ family: this.family, flags, seq, cmd: command.cmd, version: this.version, attributesLength: command.attributes.length });
+    return command.attributes.length > 0 ? [header, command.attributes] : [header];
   }
 
   private register(dump: boolean, settle: Pending['settle']): number {
@@ -171,7 +173,7 @@ export class GenlChannel {
 
   private send(buffers: Buffer[], seqs: number[]): void {
     this.datagramsSent++;
-    this.socket.send(buffers.length === 1 ? (buffers[0] as Buffer) : buffers, { port: 0 }, (error) => {
+    this.socket.send(buffers, { port: 0 }, (error) => {
       if (!error) return;
       const failure = new IpvsTransportError(`sendmsg failed: ${error.code ?? error.message}`);
       for (const seq of seqs) this.finish(seq, failure);

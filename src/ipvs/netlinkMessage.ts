@@ -2,27 +2,26 @@ import { align4, readI32, readU16, readU32, writeU16, writeU32 } from './attribu
 import { GENL_HDRLEN, NLMSG_HDRLEN } from './constants.js';
 import { IpvsDecodeError } from './errors.js';
 
-export interface GenlRequest {
+export interface GenlHeader {
   family: number;
   flags: number;
   seq: number;
   cmd: number;
   version: number;
-  attributes: Buffer;
+  /** Bytes of attributes that follow (a multiple of 4, as attributes are padded). */
+  attributesLength: number;
 }
 
-/** nlmsghdr + genlmsghdr + attributes, padded to 4 bytes so several can share one datagram. */
-export function encodeGenlRequest(request: GenlRequest): Buffer {
-  const length = NLMSG_HDRLEN + GENL_HDRLEN + request.attributes.length;
-  const buffer = Buffer.alloc(align4(length));
-  writeU32(buffer, length, 0);
-  writeU16(buffer, request.family, 4);
-  writeU16(buffer, request.flags, 6);
-  writeU32(buffer, request.seq, 8);
+/** nlmsghdr + genlmsghdr; the attributes follow in the same datagram (sent as a second iovec, not copied). */
+export function encodeGenlHeader(header: GenlHeader): Buffer {
+  const buffer = Buffer.alloc(NLMSG_HDRLEN + GENL_HDRLEN);
+  writeU32(buffer, NLMSG_HDRLEN + GENL_HDRLEN + header.attributesLength, 0);
+  writeU16(buffer, header.family, 4);
+  writeU16(buffer, header.flags, 6);
+  writeU32(buffer, header.seq, 8);
   // pid 0: the kernel fills in the sender's port.
-  buffer.writeUInt8(request.cmd, NLMSG_HDRLEN);
-  buffer.writeUInt8(request.version, NLMSG_HDRLEN + 1);
-  request.attributes.copy(buffer, NLMSG_HDRLEN + GENL_HDRLEN);
+  buffer.writeUInt8(header.cmd, NLMSG_HDRLEN);
+  buffer.writeUInt8(header.version, NLMSG_HDRLEN + 1);
   return buffer;
 }
 
