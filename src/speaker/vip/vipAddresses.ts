@@ -159,7 +159,7 @@ export class VipAddresses {
               address: bytes,
               // IPv6: no DAD (the VIP moves between nodes on purpose), and preferred lifetime 0 so
               // the kernel never picks a VIP as a source address (as keepalived does).
-              ...(six ? { flags: { nodad: true }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFETIME, cstamp: 0, tstamp: 0 } } : {}),
+              ...(six ? { flags: { nodad: true as const }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFETIME, cstamp: 0, tstamp: 0 } } : {}),
             },
             IFA_PROTO,
             Buffer.from([TSVS_ADDRESS_PROTO]),
