@@ -12,6 +12,8 @@ import { virtualServerResource } from '../kube/virtualServer.js';
 import { createLogger } from '../log.js';
 import { createControllerMetrics } from '../metrics/controllerMetrics.js';
 import { startMetricsServer } from '../metrics/metricsServer.js';
+import { webhookInput, webhookFlags, webhookOptions } from '../webhook/webhookFlags.js';
+import { startRealServerWebhook } from '../webhook/realServerWebhook.js';
 
 const flags: Record<string, FlagSpec> = {
   kubeconfig: { type: 'string', description: 'kubeconfig file (default: in-cluster or ~/.kube/config)', env: 'KUBECONFIG' },
@@ -22,6 +24,7 @@ const flags: Record<string, FlagSpec> = {
   'leader-election-namespace': { type: 'string', description: 'namespace of the leader Lease (default tsvs-system)', env: 'POD_NAMESPACE' },
   identity: { type: 'string', description: 'this replica in the Lease (default the host name)', env: 'POD_NAME' },
   'log-level': { type: 'string', description: 'trace, debug, info, warn or error', env: 'TSVS_LOG_LEVEL' },
+  ...webhookFlags,
 };
 
 const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -40,6 +43,7 @@ const controllerInput = z.object({
   leaderElectionNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name').default('tsvs-system'),
   identity: z.string().min(1).default(hostname()),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  ...webhookInput,
 });
 
 export async function runController(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -98,8 +102,12 @@ export async function runController(argv: string[], env: NodeJS.ProcessEnv): Pro
       )
     : undefined;
   if (!elector) void lead();
+  const webhook = input.webhookAddress
+    ? await startRealServerWebhook(kc, { ...webhookOptions(input), isLeader: () => elector?.isLeader() ?? true }, createEventRecorder(kc, 'tsvs-controller', log), log)
+    : undefined;
   await stopped;
   stopping = true;
+  await webhook?.stop();
   await controller.stop();
   await elector?.stop();
   await server.close();
