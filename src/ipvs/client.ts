@@ -20,12 +20,14 @@ import type {
   DestinationConfig,
   DestinationEntry,
   DestinationKey,
+  DestinationState,
   IpvsInfo,
   ServiceConfig,
   ServiceEntry,
   ServiceKey,
   SyncDaemonConfig,
   TableEntry,
+  TableState,
   Timeouts,
 } from './types.js';
 
@@ -100,10 +102,14 @@ export class IpvsClient {
     await this.doit({ cmd: Command.SET_CONFIG, attributes: encodeTimeouts(timeouts) }, 'set-timeouts', 'IPVS');
   }
 
-  async listServices(): Promise<ServiceEntry[]> {
-    // An empty nested SERVICE, as moby sends: the dump ignores it.
+  /** Every service in the namespace, with stats unless `stats` is false. */
+  listServices(options?: { stats?: true }): Promise<ServiceEntry[]>;
+  listServices(options: { stats: false }): Promise<ServiceConfig[]>;
+  async listServices(options: { stats?: boolean } = {}): Promise<ServiceConfig[]> {
+    // No attributes: the service dump ignores them (moby sends an empty nested SERVICE).
     const replies = await this.primary.request({ cmd: Command.GET_SERVICE, attributes: Buffer.alloc(0) }, 'dump', label('list-services', 'all'));
-    return replies.map((reply) => decodeService(reply.attributes));
+    const withStats = options.stats ?? true;
+    return replies.map((reply) => decodeService(reply.attributes, withStats));
   }
 
   /** Throws IpvsError with reason 'service-missing' when it does not exist. */
@@ -111,27 +117,35 @@ export class IpvsClient {
     return decodeService(await this.single({ cmd: Command.GET_SERVICE, attributes: encodeServiceKey(key) }, 'get-service', describeService(key)));
   }
 
-  /** An unknown service lists no destinations (the kernel's dump does not fail). */
-  listDestinations(key: ServiceKey): Promise<DestinationEntry[]> {
-    return this.dumpDestinations(key, this.primary);
+  /** The destinations of a service, with stats unless `stats` is false. An unknown service lists none (the kernel's dump does not fail). */
+  listDestinations(key: ServiceKey, options?: { stats?: true }): Promise<DestinationEntry[]>;
+  listDestinations(key: ServiceKey, options: { stats: false }): Promise<DestinationState[]>;
+  listDestinations(key: ServiceKey, options: { stats?: boolean } = {}): Promise<DestinationState[]> {
+    return this.dumpDestinations(key, this.primary, options.stats ?? true);
   }
 
-  private async dumpDestinations(key: ServiceKey, channel: GenlChannel): Promise<DestinationEntry[]> {
+  private async dumpDestinations(key: ServiceKey, channel: GenlChannel, withStats: boolean): Promise<DestinationState[]> {
     const replies = await channel.request({ cmd: Command.GET_DEST, attributes: encodeServiceKey(key) }, 'dump', label('list-destinations', describeService(key)));
     const family = serviceFamily(key);
-    return replies.map((reply) => decodeDestination(reply.attributes, family));
+    return replies.map((reply) => decodeDestination(reply.attributes, family, withStats));
   }
 
-  /** Every service with its destinations: one service dump, then the destination dumps spread over the sockets. */
-  async dumpTable(): Promise<TableEntry[]> {
-    const services = await this.listServices();
-    const table = services as TableEntry[];
+  /**
+   * Every service with its destinations: one service dump, then one destination dump per
+   * service, spread over the sockets. With `stats: false` the counters are not decoded.
+   */
+  dumpTable(options?: { stats?: true }): Promise<TableEntry[]>;
+  dumpTable(options: { stats: false }): Promise<TableState[]>;
+  async dumpTable(options: { stats?: boolean } = {}): Promise<TableState[]> {
+    const withStats = options.stats ?? true;
+    const services: ServiceConfig[] = withStats ? await this.listServices() : await this.listServices({ stats: false });
+    const table = services as TableState[];
     for (const entry of table) entry.destinations = [];
     let next = 0;
     const worker = async (channel: GenlChannel): Promise<void> => {
       while (next < table.length) {
-        const entry = table[next++] as TableEntry;
-        entry.destinations = await this.dumpDestinations(entry, channel);
+        const entry = table[next++] as TableState;
+        entry.destinations = await this.dumpDestinations(entry, channel, withStats);
       }
     };
     await Promise.all(this.channels.map(worker));

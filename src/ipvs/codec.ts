@@ -28,6 +28,7 @@ import type {
   DestinationConfig,
   DestinationEntry,
   DestinationKey,
+  DestinationState,
   Family,
   ForwardingMethod,
   IpvsInfo,
@@ -276,8 +277,13 @@ export function decodeStats(parent: AttributeSet, stats64Type: number, statsType
   };
 }
 
-/** The nested SERVICE of a NEW_SERVICE message (a GET_SERVICE reply or dump part). Built field by field: this runs once per service of a dump. */
-export function decodeService(message: Buffer): ServiceEntry {
+/**
+ * The nested SERVICE of a NEW_SERVICE message (a GET_SERVICE reply or dump part), with its
+ * stats unless `withStats` is false. Built field by field: this runs once per service of a dump.
+ */
+export function decodeService(message: Buffer, withStats?: true): ServiceEntry;
+export function decodeService(message: Buffer, withStats: boolean): ServiceConfig;
+export function decodeService(message: Buffer, withStats = true): ServiceConfig {
   const top = AttributeSet.parse(message, 'service message');
   const attrs = top.nested(CmdAttr.SERVICE, 'SERVICE', 'service');
   const family = lookup(FAMILY_NAME, attrs.u16(SvcAttr.AF, 'AF'), 'service', 'address family');
@@ -303,17 +309,22 @@ export function decodeService(message: Buffer): ServiceEntry {
   entry.onePacket = (flags & SvcFlag.ONEPACKET) !== 0;
   const persistenceEngine = attrs.optString(SvcAttr.PE_NAME, 'PE_NAME');
   if (persistenceEngine !== undefined) entry.persistenceEngine = persistenceEngine;
-  entry.stats = decodeStats(attrs, SvcAttr.STATS64, SvcAttr.STATS);
+  if (withStats) entry.stats = decodeStats(attrs, SvcAttr.STATS64, SvcAttr.STATS);
   return entry;
 }
 
-/** The nested DEST of a NEW_DEST dump part. Kernels before 3.18 send no ADDR_FAMILY: then the service's family applies. */
-export function decodeDestination(message: Buffer, serviceFamilyFallback: Family): DestinationEntry {
+/**
+ * The nested DEST of a NEW_DEST dump part, with its stats unless `withStats` is false.
+ * Kernels before 3.18 send no ADDR_FAMILY: then the service's family applies.
+ */
+export function decodeDestination(message: Buffer, serviceFamilyFallback: Family, withStats?: true): DestinationEntry;
+export function decodeDestination(message: Buffer, serviceFamilyFallback: Family, withStats: boolean): DestinationState;
+export function decodeDestination(message: Buffer, serviceFamilyFallback: Family, withStats = true): DestinationState {
   const top = AttributeSet.parse(message, 'destination message');
   const attrs = top.nested(CmdAttr.DEST, 'DEST', 'destination');
   const familyNumber = attrs.optU16(DestAttr.ADDR_FAMILY, 'ADDR_FAMILY');
   const family = familyNumber === undefined ? serviceFamilyFallback : lookup(FAMILY_NAME, familyNumber, 'destination', 'address family');
-  const entry: DestinationEntry = {
+  const entry: DestinationState & { stats?: Stats } = {
     address: readAddress(attrs, DestAttr.ADDR, 'ADDR', family),
     port: attrs.u16be(DestAttr.PORT, 'PORT'),
     forwarding: lookup(FORWARDING_NAME, attrs.u32(DestAttr.FWD_METHOD, 'FWD_METHOD') & FORWARDING_MASK, 'destination', 'forwarding method'),
@@ -323,8 +334,8 @@ export function decodeDestination(message: Buffer, serviceFamilyFallback: Family
     activeConnections: attrs.u32(DestAttr.ACTIVE_CONNS, 'ACTIVE_CONNS'),
     inactiveConnections: attrs.u32(DestAttr.INACT_CONNS, 'INACT_CONNS'),
     persistentConnections: attrs.u32(DestAttr.PERSIST_CONNS, 'PERSIST_CONNS'),
-    stats: decodeStats(attrs, DestAttr.STATS64, DestAttr.STATS),
   };
+  if (withStats) entry.stats = decodeStats(attrs, DestAttr.STATS64, DestAttr.STATS);
   if (entry.forwarding === 'tunnel') {
     // Kernels before 5.2 know only IPIP and send none of the TUN_* attributes.
     const tunnelFlags = attrs.optU16(DestAttr.TUN_FLAGS, 'TUN_FLAGS') ?? 0;

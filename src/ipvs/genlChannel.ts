@@ -67,7 +67,11 @@ export class GenlChannel {
   private watchdog: NodeJS.Timeout | undefined;
   /** Datagrams received so far: the watchdog's sign of life (cheaper than reading a clock per datagram). */
   private activity = 0;
-  private dumpQueue: Promise<unknown> = Promise.resolve();
+  /** Dumps waiting for the one in progress (the kernel refuses a second dump on a socket with EBUSY). */
+  private readonly dumpQueue: Array<() => void> = [];
+  private dumping = false;
+  private referenced = false;
+  private idleCheck: NodeJS.Immediate | undefined;
   private closed = false;
   /** How many requests may await a reply at once. */
   readonly window: number;
@@ -92,26 +96,43 @@ export class GenlChannel {
     this.closed = true;
     this.socket.close();
     this.failAll(new IpvsTransportError('the netlink socket was closed'));
+    clearInterval(this.watchdog);
   }
 
   /**
    * A doit (ACK requested; resolves with any reply messages once the ACK arrives) or a dump
    * (resolves on DONE). Throws IpvsError when the kernel refuses.
    */
-  async request(command: GenlCommand, kind: 'doit' | 'dump', label: { operation: IpvsOperation; target: string }): Promise<GenlReply[]> {
-    const run = (): Promise<GenlReply[]> =>
-      new Promise((resolve, reject) => {
-        const seq = this.register(kind === 'dump', (outcome, replies) => {
-          if (outcome === 0) resolve(replies);
-          else reject(typeof outcome === 'number' ? new IpvsError(label.operation, label.target, outcome) : outcome);
-        });
-        const flags = NlmFlag.REQUEST | (kind === 'dump' ? NlmFlag.DUMP : NlmFlag.ACK);
-        this.send(this.encode(command, flags, seq), [seq]);
-      });
-    if (kind === 'doit') return run();
-    const result = this.dumpQueue.then(run, run);
-    this.dumpQueue = result.catch(() => undefined);
-    return result;
+  request(command: GenlCommand, kind: 'doit' | 'dump', label: { operation: IpvsOperation; target: string }): Promise<GenlReply[]> {
+    return new Promise((resolve, reject) => {
+      const start = (): void => {
+        let seq: number;
+        try {
+          seq = this.register(kind === 'dump', (outcome, replies) => {
+            if (kind === 'dump') this.nextDump();
+            if (outcome === 0) resolve(replies);
+            else reject(typeof outcome === 'number' ? new IpvsError(label.operation, label.target, outcome) : outcome);
+          });
+        } catch (error) {
+          if (kind === 'dump') this.nextDump();
+          reject(error as Error);
+          return;
+        }
+        this.send(this.encode(command, NlmFlag.REQUEST | (kind === 'dump' ? NlmFlag.DUMP : NlmFlag.ACK), seq), [seq]);
+      };
+      if (kind === 'doit') start();
+      else if (this.dumping) this.dumpQueue.push(start);
+      else {
+        this.dumping = true;
+        start();
+      }
+    });
+  }
+
+  private nextDump(): void {
+    const next = this.dumpQueue.shift();
+    if (next) next();
+    else this.dumping = false;
   }
 
   /**
@@ -166,7 +187,11 @@ export class GenlChannel {
     if (this.closed) throw new IpvsTransportError('the netlink socket is closed');
     do this.seq = (this.seq + 1) >>> 0;
     while (this.seq === 0 || this.pending.has(this.seq));
-    if (this.pending.size === 0) this.startWatchdog();
+    if (!this.referenced) {
+      this.referenced = true;
+      this.socket.ref();
+      this.startWatchdog();
+    }
     this.pending.set(this.seq, { dump, replies: [], settle });
     return this.seq;
   }
@@ -184,7 +209,7 @@ export class GenlChannel {
     const pending = this.pending.get(seq);
     if (!pending) return;
     this.pending.delete(seq);
-    if (this.pending.size === 0) this.stopWatchdog();
+    if (this.pending.size === 0) this.idleCheck ??= setImmediate(() => this.releaseIfIdle());
     pending.settle(outcome, pending.replies);
     // A kernel reply to the last request of a batch settles the rest of it; a transport error fails it.
     for (const other of pending.batch ?? []) this.finish(other, typeof outcome === 'number' ? 0 : outcome);
@@ -194,9 +219,8 @@ export class GenlChannel {
     for (const seq of [...this.pending.keys()]) this.finish(seq, error);
   }
 
-  /** While requests are pending, keeps the process alive and fails them all if the kernel goes quiet for stallTimeoutMs. */
+  /** Fails every pending request if the kernel goes quiet for stallTimeoutMs. */
   private startWatchdog(): void {
-    this.socket.ref();
     let seen = this.activity;
     let quietSince = performance.now();
     this.watchdog = setInterval(() => {
@@ -208,9 +232,18 @@ export class GenlChannel {
         this.failAll(new IpvsTransportError(`no reply from the kernel within ${this.options.stallTimeoutMs} ms`));
       }
     }, Math.max(10, this.options.stallTimeoutMs / 4));
+    this.watchdog.unref();
   }
 
-  private stopWatchdog(): void {
+  /**
+   * The socket keeps the process alive while requests are pending. Checked after the event
+   * loop turn in which the last one settled, so that back-to-back requests (a dump per service)
+   * do not ref and unref the socket each time.
+   */
+  private releaseIfIdle(): void {
+    this.idleCheck = undefined;
+    if (this.pending.size > 0 || !this.referenced) return;
+    this.referenced = false;
     clearInterval(this.watchdog);
     this.watchdog = undefined;
     if (!this.closed) this.socket.unref();

@@ -9,7 +9,7 @@ export interface ReconcileResult {
 }
 
 /**
- * One pass: dump the whole table (one service dump plus one destination dump per service),
+ * One pass: dump the whole table without stats (one service dump plus one destination dump per service),
  * diff it against the desired services in memory, and apply only the difference. Keep the
  * returned plan.drain for the next pass.
  */
@@ -21,7 +21,7 @@ export async function reconcileTable(
   options: DiffOptions & { now?: number },
   logger: Logger,
 ): Promise<ReconcileResult> {
-  const actual = await client.dumpTable();
+  const actual = await client.dumpTable({ stats: false });
   const plan = planTable(desired, actual, owned, drain, options.now ?? Date.now(), options);
   const applied = await applyPlan(client, plan.writes, logger);
   return { plan, applied };

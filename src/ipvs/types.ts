@@ -94,15 +94,20 @@ export interface Stats {
 
 export type ServiceEntry = ServiceConfig & { stats: Stats };
 
-export type DestinationEntry = DestinationConfig & {
+/** A dumped destination without its stats. */
+export type DestinationState = DestinationConfig & {
   activeConnections: number;
   inactiveConnections: number;
   persistentConnections: number;
-  stats: Stats;
 };
+
+export type DestinationEntry = DestinationState & { stats: Stats };
 
 /** A dumped service with its destinations. */
 export type TableEntry = ServiceEntry & { destinations: DestinationEntry[] };
+
+/** A dumped service with its destinations, stats left out (what reconciling needs, cheaper to decode). */
+export type TableState = ServiceConfig & { destinations: DestinationState[] };
 
 /** Connection timeouts in seconds. When setting, 0 or absent leaves a value unchanged. */
 export interface Timeouts {

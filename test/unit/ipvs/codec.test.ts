@@ -268,6 +268,15 @@ describe('decodeService', () => {
     });
   });
 
+  it('leaves the stats out when asked to', () => {
+    const service = decodeService(kernelServiceMessage({ af: 2, protocol: 6, address: inet16(10, 0, 0, 1), port: 80, scheduler: 'rr' }), false);
+    expect(service).toEqual({ ...tcpService, stats: undefined });
+    expect('stats' in service).toBe(false);
+    const destination = decodeDestination(kernelDestinationMessage({ address: inet16(10, 1, 0, 2), port: 80, fwd: 3, af: 2 }), 'inet', false);
+    expect('stats' in destination).toBe(false);
+    expect(destination).toMatchObject({ address: '10.1.0.2', activeConnections: 0 });
+  });
+
   it('skips PAD attributes inside the stats', () => {
     const service = decodeService(
       kernelServiceMessage({ af: 2, protocol: 17, address: inet16(10, 0, 0, 1), port: 53, scheduler: 'rr', stats: { pad: true, values: [9n, 8n, 7n, 6n, 5n, 4n, 3n, 2n, 1n, 0n] } }),
