@@ -46,7 +46,6 @@ export class VipHolder {
   }
 
   async start(): Promise<void> {
-    await this.sysctls?.reconcile();
     await this.addresses.ensureDummy();
     const nic = await this.addresses.nic();
     const sources = vrrpSources(nic.addresses, this.managed());
@@ -99,8 +98,11 @@ export class VipHolder {
     );
   }
 
+  /** Sysctls, then addresses; a sysctl failure (say, a read-only /proc/sys) is logged and does not hold the VIPs back. */
   private async reconcile(): Promise<void> {
-    if (this.sysctls && !this.stopped) await this.sysctls.reconcile();
+    if (this.sysctls && !this.stopped) {
+      await this.sysctls.reconcile().catch((err: unknown) => this.log.error({ event: 'sysctl-reconcile-failed', err }, 'cannot apply node sysctls'));
+    }
     await this.addresses.reconcile(desiredAddresses(this.intents(), this.addresses.devices), this.managed());
   }
 

@@ -1,8 +1,9 @@
 // Failover probe for the VRRP benchmark, over UDP:
 //   serve NAME PORT                     answer every datagram with NAME
-//   client ADDRESS PORT INTERVAL_MS     send one request every INTERVAL_MS; on SIGTERM print
-//                                       one JSON line: sent, answered, the longest gap between
-//                                       answers (ms) and who answered before and after it.
+//   client ADDRESS PORT INTERVAL_MS     send one request every INTERVAL_MS; print a JSON line
+//                                       each time a different server answers, and on SIGTERM one
+//                                       with sent, answered, the longest gap between answers (ms)
+//                                       and who answered before and after it.
 import { createSocket } from 'node:dgram';
 
 const [mode, ...args] = process.argv.slice(2);
@@ -23,6 +24,8 @@ if (mode === 'serve') {
     const at = performance.now();
     const from = message.toString().split(' ')[0] ?? '';
     answered++;
+    // A new responder is news: the bench waits for these lines.
+    if (from !== last?.from) process.stdout.write(`${JSON.stringify({ event: 'answered-by', from })}\n`);
     if (last && at - last.at > longest.gapMs) longest = { gapMs: Math.round(at - last.at), before: last.from, after: from };
     last = { at, from };
   });
