@@ -148,6 +148,17 @@ describe('the Helm chart', () => {
     expect(pod.containers[0]!.env).toContainEqual({ name: 'TSVS_INTERFACE', value: 'bond0' });
   });
 
+  it("runs the kind suite's image as loaded into the nodes, and its speakers on the workers only", () => {
+    const objects = rendered['the kind suite']!;
+    for (const kind of ['Deployment', 'DaemonSet']) {
+      const container = one<V1Deployment>(objects, kind).spec!.template.spec!.containers[0]!;
+      expect(container).toMatchObject({ image: 'tsvs:e2e', imagePullPolicy: 'Never' });
+    }
+    const pod = one<V1DaemonSet>(objects, 'DaemonSet').spec!.template.spec!;
+    expect(pod.tolerations).toBeUndefined();
+    expect(pod.containers[0]!.env).toContainEqual({ name: 'TSVS_INTERFACE', value: 'eth0' });
+  });
+
   it('scrapes the metrics Service with the ServiceMonitor and fences the controller with the NetworkPolicy', () => {
     const objects = rendered['ServiceMonitor and NetworkPolicy']!;
     const service = one<V1Service>(objects, 'Service');
