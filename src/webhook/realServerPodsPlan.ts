@@ -33,7 +33,7 @@ const list = (names: string[]) => (names.length <= 5 ? names.join(', ') : `${nam
  * says. The annotation is filled in only while it names no VIP: the init container is then
  * still waiting on it, so the VIP does reach the pod. Once it names VIPs the init container
  * may have run, so a VIP it lacks is reported instead of written where nothing would read it;
- * such a pod is not a valid real server for that VIP (see realServerVipsOf).
+ * such a pod is not a valid real server for that VIP: its annotation lists the VIPs it holds.
  */
 export function planRealServerPods(input: RealServerPodsInput): RealServerPodsPlan {
   const annotate: RealServerPodsPlan['annotate'] = [];
