@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { prepareLab, repoRoot, runInLab, type LabImage, type LabRun } from './lab.js';
 
-const statsSchema = z.array(z.object({ server: z.string(), conns: z.number(), inPkts: z.number(), outPkts: z.number() }));
+const statsSchema = z.array(z.object({ service: z.string(), server: z.string(), conns: z.number(), inPkts: z.number(), outPkts: z.number() }));
 const resultSchemas = {
   ipvsadm: z.object({ exitCode: z.number(), output: z.string() }),
   modules: z.object({ missing: z.array(z.string()) }),
@@ -14,7 +14,9 @@ const resultSchemas = {
     replyPacketsFromNodeAMac: z.number(),
     replyPacketsFromNodeBMac: z.number(),
   }),
-  node: z.object({ kernel: z.string(), node: z.string(), uid: z.number(), loggerLevel: z.string() }),
+  ipv6: z.object({ response: z.string(), stats: statsSchema }),
+  node: z.object({ loader: z.string(), kernel: z.string(), node: z.string(), uid: z.number(), loggerLevel: z.string() }),
+  'node-tsx': z.object({ loader: z.string(), kernel: z.string(), node: z.string(), uid: z.number(), loggerLevel: z.string() }),
 };
 
 describe('the real-kernel lab', () => {
@@ -28,7 +30,7 @@ describe('the real-kernel lab', () => {
 
   beforeAll(async () => {
     image = await prepareLab();
-    run = await runInLab(`${repoRoot}/test/lab/guest/selftest.sh`);
+    run = await runInLab(`${repoRoot}/test/lab/guest/selftest.sh`, { timeoutMs: 900_000 });
   });
 
   it('runs the guest script to the end', () => {
@@ -76,11 +78,16 @@ describe('the real-kernel lab', () => {
     expect(dr.replyPacketsFromNodeAMac > 0).toBe(remote < dr.responses.length);
   });
 
-  it('runs node in the guest, importing the repository TypeScript', () => {
-    const node = result('node');
-    expect(node.kernel).toBe(image.release);
-    expect(node.node).toBe(process.version);
-    expect(node.uid).toBe(0);
-    expect(node.loggerLevel).toBe('info');
+  it('carries HTTP over IPv6 by direct routing to a pod behind its node', () => {
+    const ipv6 = result('ipv6');
+    expect(ipv6.response).toBe('hello from pod6');
+    expect(ipv6.stats).toEqual([expect.objectContaining({ service: 'TCP [fd00:9::100]:80', server: '[fd00:244::2]:80', conns: 1 })]);
+  });
+
+  it.each([
+    ['node', 'js'],
+    ['node-tsx', 'tsx'],
+  ] as const)('runs node in the guest, importing the repository TypeScript (%s)', (name, loader) => {
+    expect(result(name)).toEqual({ loader, kernel: image.release, node: process.version, uid: 0, loggerLevel: 'info' });
   });
 });

@@ -26,54 +26,60 @@ _lab_prefixed() { # ADDR V4PREFIX V6PREFIX
 }
 
 # lab_host NAME ADDR...: a namespace NAME whose interface e0 is on the bridge, with
-# forwarding on and reverse-path filtering off. Its root-side peer is v<NAME>.
+# forwarding on, reverse-path filtering and IPv6 DAD off. Its root-side peer is v<NAME>.
+# (Each command costs a fraction of a second under TCG, hence sysctls set before the
+# interfaces exist, which inherit them, and `ip -batch`.)
 lab_host() {
   local name=$1 addr; shift
-  lab_bridge || return 1
-  ip netns add "$name" &&
+  lab_bridge &&
+    ip netns add "$name" &&
+    ip netns exec "$name" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+      net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+      net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 &&
     ip link add "v$name" type veth peer name e0 netns "$name" &&
     ip link set "v$name" master "$LAB_BRIDGE" up &&
-    ip -n "$name" link set lo up &&
-    ip -n "$name" link set e0 up &&
-    ip netns exec "$name" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
-      net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.e0.rp_filter=0 || return 1
-  for addr in "$@"; do
-    case $addr in
-      *:*) ip -n "$name" addr add "$(_lab_prefixed "$addr" 24 64)" dev e0 nodad ;;
-      *) ip -n "$name" addr add "$(_lab_prefixed "$addr" 24 64)" dev e0 ;;
-    esac || return 1
-  done
+    {
+      echo "link set lo up"
+      echo "link set e0 up"
+      for addr in "$@"; do echo "addr add $(_lab_prefixed "$addr" 24 64) dev e0"; done
+    } | ip -n "$name" -batch -
 }
 
 # lab_pod NAME NODE ADDR...: a namespace NAME behind namespace NODE on a veth (eth0 in the
 # pod, p<NAME> on the node), reached by host routes as most CNIs do: the pod's
-# addresses are /32 (/128), its default route points at a gateway its node answers for.
+# addresses are /32 (/128), its default route points at a gateway its node answers for
+# (169.254.1.1 by proxy ARP, fe80::1 on p<NAME>).
 lab_pod() {
-  local name=$1 node=$2 addr; shift 2
+  local name=$1 node=$2 addr v6=; shift 2
+  case "$*" in *:*) v6=1 ;; esac
   ip netns add "$name" &&
+    { [ -z "$v6" ] || ip netns exec "$name" sysctl -qw net.ipv6.conf.default.accept_dad=0; } &&
     ip link add "p$name" netns "$node" type veth peer name eth0 netns "$name" &&
-    ip -n "$node" link set "p$name" up &&
-    ip -n "$name" link set lo up &&
-    ip -n "$name" link set eth0 up &&
-    ip netns exec "$node" sysctl -qw "net.ipv4.conf.p$name.proxy_arp=1" "net.ipv4.conf.p$name.rp_filter=0" || return 1
-  for addr in "$@"; do
-    case $addr in
-      *:*)
-        ip -n "$node" addr replace "$LAB_POD_GW6/64" dev "p$name" nodad &&
-          ip -n "$name" addr add "$(_lab_prefixed "$addr" 32 128)" dev eth0 nodad &&
-          ip -n "$name" -6 route replace default via "$LAB_POD_GW6" dev eth0 &&
-          ip -n "$node" -6 route add "${addr%/*}/128" dev "p$name"
+    ip netns exec "$node" sysctl -qw "net.ipv4.conf.p$name.proxy_arp=1" "net.ipv4.conf.p$name.rp_filter=0" \
+      "net.ipv6.conf.p$name.accept_dad=0" &&
+    {
+      echo "link set lo up"
+      echo "link set eth0 up"
+      for addr in "$@"; do echo "addr add $(_lab_prefixed "$addr" 32 128) dev eth0"; done
+      if [ -n "$v6" ]; then echo "route replace default via $LAB_POD_GW6 dev eth0"; fi
+      case "$*" in *.*)
+        echo "route replace $LAB_POD_GW4 dev eth0"
+        echo "route replace default via $LAB_POD_GW4 dev eth0"
         ;;
-      *)
-        # Proxy ARP answers only for an address the node routes out of another interface.
-        ip -n "$node" route replace "$LAB_POD_GW4/32" dev lo &&
-          ip -n "$name" addr add "$(_lab_prefixed "$addr" 32 128)" dev eth0 &&
-          ip -n "$name" route replace "$LAB_POD_GW4" dev eth0 &&
-          ip -n "$name" route replace default via "$LAB_POD_GW4" dev eth0 &&
-          ip -n "$node" route add "${addr%/*}/32" dev "p$name"
-        ;;
-    esac || return 1
-  done
+      esac
+    } | ip -n "$name" -batch - &&
+    {
+      echo "link set p$name up"
+      if [ -n "$v6" ]; then echo "addr replace $LAB_POD_GW6/64 dev p$name"; fi
+      # Proxy ARP answers only for an address the node routes out of another interface.
+      echo "route replace $LAB_POD_GW4/32 dev lo"
+      for addr in "$@"; do
+        case $addr in
+          *:*) echo "route add ${addr%/*}/128 dev p$name" ;;
+          *) echo "route add ${addr%/*}/32 dev p$name" ;;
+        esac
+      done
+    } | ip -n "$node" -batch -
 }
 
 # lab_realserver NS VIP...: what the real-server init container does in a pod: the VIPs
@@ -93,6 +99,18 @@ lab_realserver() {
 lab_http() {
   mkdir -p "/tmp/www/$1" && echo "hello from $1" >"/tmp/www/$1/index.html" &&
     ip netns exec "$1" busybox httpd -p "${2:-80}" -h "/tmp/www/$1"
+}
+
+# lab_ipvs_stats [NS]: IPVS real-server counters as a JSON array of
+# {service, server, conns, inPkts, outPkts, inBytes, outBytes}. The kernel (6.1) refreshes
+# these counters every 2 s: wait for the count you expect (lab_wait) before asserting on them.
+lab_ipvs_stats() {
+  ${1:+ip netns exec "$1"} ipvsadm -Ln --stats --exact | awk '
+    $1 ~ /^(TCP|UDP|SCTP|FWM)$/ { service = $1 " " $2 }
+    $1 == "->" && $3 ~ /^[0-9]+$/ {
+      printf "{\"service\":\"%s\",\"server\":\"%s\",\"conns\":%s,\"inPkts\":%s,\"outPkts\":%s,\"inBytes\":%s,\"outBytes\":%s}\n",
+        service, $2, $3, $4, $5, $6, $7
+    }' | jq -cs .
 }
 
 _lab_now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -125,7 +143,14 @@ lab_result_cmd() {
   lab_result "$(jq -cn --arg name "$name" --argjson exitCode "$code" --arg output "$out" '{name: $name, exitCode: $exitCode, output: $output}')"
 }
 
-# lab_node ARGS...: node with the repository's TypeScript loader, run from the repository.
+# lab_node FILE.ts [ARGS...]: run a TypeScript file of the repository (path relative to it,
+# or absolute) with node, from the repository. Uses the .js that lab.ts transpiled beside
+# it when there is one (seconds faster under TCG), else tsx.
 lab_node() {
-  (cd "$LAB_REPO" && node --import tsx "$@")
+  local file=$1; shift
+  (cd "$LAB_REPO" && if [ -f "${file%.ts}.js" ]; then
+    node --enable-source-maps "${file%.ts}.js" "$@"
+  else
+    node --import tsx "$file" "$@"
+  fi)
 }

@@ -5,7 +5,9 @@
 #   autoload  - whether a service using the wlc scheduler makes the kernel load ip_vs_wlc
 #   dr        - a two-tier direct-routing scenario (as reference/kernel-lab/two-tier-dr.sh):
 #               responses, IPVS stats of both nodes, and which node's MAC carried the replies
-#   node      - node in the guest importing the repository's TypeScript (nodeCheck.ts)
+#   ipv6      - the same (one tier) over IPv6
+#   node      - node in the guest importing the repository's TypeScript (nodeCheck.ts), transpiled
+#   node-tsx  - the same through tsx
 . "$LAB_REPO/test/lab/guest/lib.sh"
 
 lab_result_cmd ipvsadm ipvsadm -Ln
@@ -69,14 +71,32 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 done
 kill -INT $tcpdump
 wait $tcpdump
-stats() { # NODE -> [{server, conns, inPkts, outPkts}]
-  ip netns exec "$1" ipvsadm -Ln --stats --exact |
-    awk '$1 == "->" && $3 ~ /^[0-9]+$/ { printf "{\"server\":\"%s\",\"conns\":%s,\"inPkts\":%s,\"outPkts\":%s}\n", $2, $3, $4, $5 }' | jq -cs .
-}
-lab_result "$(jq -cn --arg responses "$responses" --argjson nodeA "$(stats nodeA)" --argjson nodeB "$(stats nodeB)" \
+answered=$(printf '%s' "$responses" | grep -c '^hello from pod')
+answered_by_b=$(printf '%s' "$responses" | grep -c '^hello from podB')
+conns() { lab_ipvs_stats "$1" | jq 'map(.conns) | add // 0'; }
+stats_caught_up() { [ "$(conns nodeA)" -ge "$answered" ] && [ "$(conns nodeB)" -ge "$answered_by_b" ]; }
+lab_wait "the IPVS counters to count the answered connections" 10 stats_caught_up
+lab_result "$(jq -cn --arg responses "$responses" --argjson nodeA "$(lab_ipvs_stats nodeA)" --argjson nodeB "$(lab_ipvs_stats nodeB)" \
   --argjson repliesViaA "$(grep -ci "^$(mac nodeA) " /tmp/replies.txt)" \
   --argjson repliesViaB "$(grep -ci "^$(mac nodeB) " /tmp/replies.txt)" \
   '{name: "dr", responses: ($responses | split("\n") | map(select(. != ""))), nodeA: $nodeA, nodeB: $nodeB,
     replyPacketsFromNodeAMac: $repliesViaA, replyPacketsFromNodeBMac: $repliesViaB}')"
 
-lab_node test/lab/guest/nodeCheck.ts
+# IPv6, one tier: node6 holds the VIP on its NIC and sends to pod6, behind it, by DR.
+VIP6=fd00:9::100
+lab_host client6 fd00:9::10
+lab_host node6 fd00:9::2
+lab_pod pod6 node6 fd00:244::2
+lab_realserver pod6 $VIP6
+lab_http pod6
+# Probe before node6 holds the VIP, which it would otherwise pick as the probe's source.
+lab_wait "pod6 serving HTTP to its node" 20 ip netns exec node6 curl -sf -m 2 "http://[fd00:244::2]/"
+ip -n node6 addr add $VIP6/128 dev e0
+ip netns exec node6 ipvsadm -A -t "[$VIP6]:80" -s rr
+ip netns exec node6 ipvsadm -a -t "[$VIP6]:80" -r "[fd00:244::2]:80" -g
+response6=$(ip netns exec client6 curl -s -m 5 "http://[$VIP6]/")
+lab_wait "the IPVS counters to count the IPv6 connection" 10 sh -c "ip netns exec node6 ipvsadm -Ln --stats | grep -q '^TCP.* [1-9]'"
+lab_result "$(jq -cn --arg response "$response6" --argjson stats "$(lab_ipvs_stats node6)" '{name: "ipv6", response: $response, stats: $stats}')"
+
+lab_node test/lab/guest/nodeCheck.ts node
+(cd "$LAB_REPO" && node --import tsx test/lab/guest/nodeCheck.ts node-tsx)
