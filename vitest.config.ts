@@ -5,7 +5,7 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       {
-        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000 },
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 60_000 },
       },
       {
         // The rawsock addon against the real kernel, on loopback (needs root).
@@ -28,7 +28,7 @@ export default defineConfig({
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],
           globalSetup: ['test/lab/globalSetup.ts'],
-          testTimeout: 60_000,
+          testTimeout: 10 * 60_000, // tests that boot their own VM (runInLab.test.ts)
           hookTimeout: 15 * 60_000,
         },
       },
