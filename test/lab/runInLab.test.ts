@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LabError, repoRoot, runInLab } from './lab.js';
@@ -22,6 +24,18 @@ describe('runInLab', () => {
     );
     expect(runs.map((run) => run.exitCode)).toEqual([3, 4]);
     expect(runs.map((run) => run.results)).toEqual(values.map((value) => [{ value, tmpWasFresh: true }]));
+  });
+
+  it('reaches a server on the host loopback with userNetwork', async () => {
+    const server = createServer((_req, res) => res.end('hello from the host'));
+    await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const run = await runInLab(`${repoRoot}/test/lab/guest/user-network.sh`, { userNetwork: true, env: { LAB_TEST_PORT: String(port) } });
+      expect(run.results).toEqual([{ name: 'fetch', exitCode: 0, output: 'hello from the host' }]);
+    } finally {
+      server.close();
+    }
   });
 
   it('kills qemu when the run times out and leaves no process behind', async () => {
