@@ -92,7 +92,7 @@ process.once('exit', () => {
 export async function runInLab(guestScript: string, opts: LabOptions = {}): Promise<LabRun> {
   const timeoutMs = opts.timeoutMs ?? 300_000;
   if (!isAbsolute(guestScript) || !existsSync(guestScript)) throw new Error(`guest script ${guestScript}: not an absolute path to an existing file`);
-  if (hiddenInGuest.some((dir) => guestScript.startsWith(dir))) throw new Error(`guest script ${guestScript}: the guest cannot see files under ${hiddenInGuest.join(' ')}`);
+  if (!guestScript.startsWith(`${repoRoot}/`) && hiddenInGuest.some((dir) => guestScript.startsWith(dir))) throw new Error(`guest script ${guestScript}: the guest cannot see files under ${hiddenInGuest.join(' ')}`);
   for (const name of Object.keys(opts.env ?? {})) if (!envName.test(name)) throw new Error(`env name ${JSON.stringify(name)} is not a shell identifier`);
 
   const image = await prepareLab();
@@ -158,6 +158,7 @@ function qemuArgs(image: LabImage, workDir: string, opts: LabOptions): string[] 
     'quiet',
     'panic=-1',
     `lab_init=${join(repoRoot, 'test/lab/guest/init.sh')}`,
+    `lab_repo=${repoRoot}`,
     `lab_modroot=${image.modroot}`,
   ];
   return [
