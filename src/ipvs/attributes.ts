@@ -42,7 +42,8 @@ export class AttributeWriter {
     const total = align4(NLA_HDRLEN + payloadLength);
     this.reserve(total);
     const at = this.length;
-    this.buffer.fill(0, at, at + total);
+    // The caller writes the payload; only the padding needs zeroing (the buffer is not zero-filled).
+    for (let i = at + NLA_HDRLEN + payloadLength; i < at + total; i++) this.buffer[i] = 0;
     writeU16(this.buffer, NLA_HDRLEN + payloadLength, at);
     writeU16(this.buffer, type, at + 2);
     this.length += total;
@@ -97,6 +98,7 @@ export class AttributeWriter {
     const encoded = Buffer.from(value, 'utf8');
     const at = this.header(type, encoded.length + 1);
     this.buffer.set(encoded, at);
+    this.buffer[at + encoded.length] = 0;
     return this;
   }
 

@@ -61,7 +61,7 @@ export class IpvsClient {
   static async open(options: IpvsClientOptions = {}): Promise<IpvsClient> {
     const family = await resolveFamily(IPVS_FAMILY_NAME);
     const channelOptions = { stallTimeoutMs: options.stallTimeoutMs ?? 30_000, receiveBufferBytes: options.receiveBufferBytes ?? 4 * 1024 * 1024 };
-    const count = Math.max(1, options.dumpConcurrency ?? 4);
+    const count = Math.max(1, options.dumpConcurrency ?? 16);
     const channels = Array.from({ length: count }, () => new GenlChannel(family.id, family.version, channelOptions));
     return new IpvsClient(channels, family.id);
   }

@@ -14,14 +14,15 @@ export interface GenlHeader {
 
 /** nlmsghdr + genlmsghdr; the attributes follow in the same datagram (sent as a second iovec, not copied). */
 export function encodeGenlHeader(header: GenlHeader): Buffer {
-  const buffer = Buffer.alloc(NLMSG_HDRLEN + GENL_HDRLEN);
+  const buffer = Buffer.allocUnsafe(NLMSG_HDRLEN + GENL_HDRLEN);
   writeU32(buffer, NLMSG_HDRLEN + GENL_HDRLEN + header.attributesLength, 0);
   writeU16(buffer, header.family, 4);
   writeU16(buffer, header.flags, 6);
   writeU32(buffer, header.seq, 8);
-  // pid 0: the kernel fills in the sender's port.
+  writeU32(buffer, 0, 12); // pid 0: the kernel fills in the sender's port
   buffer.writeUInt8(header.cmd, NLMSG_HDRLEN);
   buffer.writeUInt8(header.version, NLMSG_HDRLEN + 1);
+  writeU16(buffer, 0, NLMSG_HDRLEN + 2);
   return buffer;
 }
 

@@ -160,6 +160,9 @@ async function directRouting(client: IpvsClient): Promise<void> {
   for (const rs of ['10.9.0.3', '10.9.0.4']) await client.addDestination(service, dest(rs));
   const answers: string[] = [];
   for (let i = 0; i < 8; i++) answers.push(sh('ip', ['netns', 'exec', 'client', 'curl', '-s', '-m', '5', `http://${vip}/`]).output.trim());
+  // The kernel folds its per-CPU counters into the dumped ones every 2 s: wait for all 8 connections to show.
+  const deadline = Date.now() + 15_000;
+  while ((await client.getService(service)).stats.connections < BigInt(answers.length) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const [entry] = (await client.dumpTable()).filter((s) => s.protocol === 'tcp' && s.address === vip);
   const counters = entry?.destinations.map((d) => ({ address: d.address, connections: d.stats.connections, packetsIn: d.stats.packetsIn, packetsOut: d.stats.packetsOut }));
   await client.zeroService(service);
