@@ -321,10 +321,12 @@ static void set_bytes(napi_env env, napi_value object, const char *key, const vo
   napi_set_named_property(env, object, key, v);
 }
 
-/* Reads until EAGAIN, calling callback(null, data, info) per packet, or callback(error) once. */
-static void on_readable(uv_poll_t *poll, int status, int events) {
-  (void)events;
-  rawsock *s = poll->data;
+/*
+ * Reads until EAGAIN, calling callback(null, data, info) per packet, or callback(error) once.
+ * From the event loop (uv_poll) callbacks go through napi_make_callback; from drain(), which
+ * JS calls, through napi_call_function.
+ */
+static void read_all(rawsock *s, int status, bool from_js) {
   napi_env env = s->env;
   napi_handle_scope scope;
   napi_open_handle_scope(env, &scope);
@@ -384,7 +386,8 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     args[2] = details;
     napi_value ignored;
     /* A throwing callback surfaces as an uncaught exception, like any other event handler. */
-    if (napi_make_callback(env, NULL, global, callback, 3, args, &ignored) != napi_ok) break;
+    napi_status called = from_js ? napi_call_function(env, global, callback, 3, args, &ignored) : napi_make_callback(env, NULL, global, callback, 3, args, &ignored);
+    if (called != napi_ok) break;
   }
   if (status < 0 && s->poll) {
     napi_value error, code, message;
@@ -393,9 +396,15 @@ static void on_readable(uv_poll_t *poll, int status, int events) {
     napi_create_string_utf8(env, strerror(-status), NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, code, message, &error);
     napi_value ignored;
-    napi_make_callback(env, NULL, global, callback, 1, &error, &ignored);
+    if (from_js) napi_call_function(env, global, callback, 1, &error, &ignored);
+    else napi_make_callback(env, NULL, global, callback, 1, &error, &ignored);
   }
   napi_close_handle_scope(env, scope);
+}
+
+static void on_readable(uv_poll_t *poll, int status, int events) {
+  (void)events;
+  read_all(poll->data, status, false);
 }
 
 static void free_poll(uv_handle_t *handle) { free(handle); }
@@ -462,6 +471,19 @@ static napi_value js_stop_reading(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * drain(handle): delivers, synchronously, every packet already queued on a socket that is
+ * reading, so that a timer handled before the event loop's poll phase sees them first.
+ */
+static napi_value js_drain(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (!get_args(env, info, 1, argv)) return NULL;
+  rawsock *s = unwrap(env, argv[0]);
+  if (!s) return NULL;
+  if (s->poll) read_all(s, 0, true);
+  return NULL;
+}
+
 /* close(handle): stops reading and closes the descriptor; a second close is a no-op. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   napi_value argv[1];
@@ -499,6 +521,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendLink", NULL, js_send_link, NULL, NULL, NULL, napi_default, NULL},
       {"startReading", NULL, js_start_reading, NULL, NULL, NULL, napi_default, NULL},
       {"stopReading", NULL, js_stop_reading, NULL, NULL, NULL, napi_default, NULL},
+      {"drain", NULL, js_drain, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
       {"ifIndex", NULL, js_if_index, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -46,11 +46,10 @@ export class VipHolder {
   }
 
   async start(): Promise<void> {
-    await this.addresses.ensureDummy();
+    await this.reconcile('full');
     const nic = await this.addresses.nic();
     const sources = vrrpSources(nic.addresses, this.managed());
     this.announcer = Announcer.open(this.config.interface, nic.index, nic.mac, this.config.announce, this.log);
-    await this.reconcile();
     for (const family of [4, 6] as const) {
       const instances = this.config.instances.filter((i) => isIP(i.addresses[0] ?? '') === family);
       if (instances.length === 0) continue;
@@ -72,13 +71,13 @@ export class VipHolder {
       this.routers.set(family, router);
       router.start();
     }
-    this.reconcileTimer = setInterval(() => this.requestReconcile(), this.config.reconcileIntervalMs);
+    this.reconcileTimer = setInterval(() => this.requestReconcile('full'), this.config.reconcileIntervalMs);
   }
 
   private onTransition(family: IpFamily, vrid: number, to: VrrpStateName): void {
     this.states.set(this.key(family, vrid), to);
     if (to !== 'master') this.announcer?.cancel(this.key(family, vrid));
-    this.requestReconcile();
+    this.requestReconcile('addresses');
   }
 
   /** Where every VIP should be, from the instances' states. */
@@ -92,16 +91,21 @@ export class VipHolder {
   }
 
   /** Serialises reconciles: each runs after the previous one, against fresh kernel state. */
-  private requestReconcile(): void {
+  private requestReconcile(scope: 'full' | 'addresses'): void {
     this.reconciling = this.reconciling.then(() =>
-      this.reconcile().catch((err: unknown) => this.log.error({ event: 'vip-reconcile-failed', err }, 'VIP reconcile failed; retrying on the next change or interval')),
+      this.reconcile(scope).catch((err: unknown) => this.log.error({ event: 'vip-reconcile-failed', err }, 'VIP reconcile failed; retrying on the next change or interval')),
     );
   }
 
-  /** Sysctls, then addresses; a sysctl failure (say, a read-only /proc/sys) is logged and does not hold the VIPs back. */
-  private async reconcile(): Promise<void> {
-    if (this.sysctls && !this.stopped) {
-      await this.sysctls.reconcile().catch((err: unknown) => this.log.error({ event: 'sysctl-reconcile-failed', err }, 'cannot apply node sysctls'));
+  /**
+   * 'full' (start, interval): sysctls and the dummy device, then addresses. A sysctl failure (say, a
+   * read-only /proc/sys) is logged and does not hold the VIPs back. 'addresses' (a state change):
+   * only the addresses, so that a new master's event loop stays free for its adverts and GARPs.
+   */
+  private async reconcile(scope: 'full' | 'addresses'): Promise<void> {
+    if (scope === 'full' && !this.stopped) {
+      if (this.sysctls) await this.sysctls.reconcile().catch((err: unknown) => this.log.error({ event: 'sysctl-reconcile-failed', err }, 'cannot apply node sysctls'));
+      await this.addresses.ensureDummy();
     }
     await this.addresses.reconcile(desiredAddresses(this.intents(), this.addresses.devices), this.managed());
   }
@@ -113,7 +117,7 @@ export class VipHolder {
     for (const router of this.routers.values()) router.stop();
     this.announcer?.close();
     await this.reconciling;
-    await this.reconcile();
+    await this.reconcile('addresses');
     await this.addresses.removeDummy();
     await this.sysctls?.undo();
     this.addresses.close();

@@ -115,6 +115,19 @@ describe('rawsock addon on loopback', () => {
     expect(seen).toEqual([]);
   });
 
+  it('drain delivers queued packets synchronously, before the event loop polls', () => {
+    const receiver = socket(AF_INET6, EXPERIMENTAL_PROTOCOL);
+    const payload = marker('drain');
+    const seen: Buffer[] = [];
+    receiver.startReading((d) => {
+      if (d.equals(payload)) seen.push(d);
+    }, () => undefined);
+    socket(AF_INET6, EXPERIMENTAL_PROTOCOL).sendIp(payload, '::1');
+    // Loopback delivery happens inside sendmsg, so the packet is queued by now.
+    receiver.drain();
+    expect(seen).toHaveLength(1);
+  });
+
   it('fails with errno codes, never silently', () => {
     expect(() => interfaceIndex('tsvs-nodev0')).toThrow(expect.objectContaining({ code: 'ENODEV' }));
     const s = socket(AF_INET, EXPERIMENTAL_PROTOCOL);

@@ -57,6 +57,7 @@ interface Addon {
   sendLink(handle: Handle, frame: Buffer, ifindex: number, destinationMac: Buffer): void;
   startReading(handle: Handle, callback: (error: NodeJS.ErrnoException | null, data?: Buffer, info?: RawPacketInfo) => void): void;
   stopReading(handle: Handle): void;
+  drain(handle: Handle): void;
   close(handle: Handle): void;
   ifIndex(name: string): number;
 }
@@ -144,6 +145,14 @@ export class RawSocket {
 
   stopReading(): void {
     load().stopReading(this.handle);
+  }
+
+  /**
+   * Delivers, now and synchronously, the packets already queued. Node runs expired timers
+   * before it polls for I/O, so a timeout handler calls this to see what arrived meanwhile.
+   */
+  drain(): void {
+    load().drain(this.handle);
   }
 
   close(): void {

@@ -38,11 +38,18 @@ export class Announcer {
     return new Announcer(arp, icmp6, ifindex, mac, schedule, log);
   }
 
-  /** Starts (or restarts) the announcement schedule of a group. */
+  /**
+   * Starts (or restarts) the announcement schedule of a group. The first message goes out now,
+   * not from a timer: the work a takeover queues (moving addresses) must not delay it.
+   */
   announce(group: string, addresses: string[]): void {
     this.cancel(group);
-    const timers = announceOffsets(this.schedule).map((offset) => setTimeout(() => this.sendAll(group, addresses), offset));
-    this.timers.set(group, timers);
+    const [first, ...rest] = announceOffsets(this.schedule);
+    if (first !== undefined) this.sendAll(group, addresses);
+    this.timers.set(
+      group,
+      rest.map((offset) => setTimeout(() => this.sendAll(group, addresses), offset - (first ?? 0))),
+    );
   }
 
   cancel(group: string): void {

@@ -57,6 +57,9 @@ function linkKind(kind: string): Buffer {
  * dummy's addresses, reconciled from what the kernel reports each time.
  */
 export class VipAddresses {
+  /** Interface indexes by name, so that the frequent reconciles need no link dumps. */
+  private readonly indexes = new Map<string, number>();
+
   private constructor(
     private readonly rt: RtNetlinkSocket,
     readonly devices: VipDevices,
@@ -67,15 +70,32 @@ export class VipAddresses {
     return new VipAddresses(createRtNetlink(), devices, log);
   }
 
-  private async linkIndex(name: string): Promise<number | undefined> {
-    const links = await attempt('list links', () => this.rt.getLinks());
-    return links.find((l) => l.attrs.ifname === name)?.data.index;
+  /** One link by name (RTM_GETLINK with IFLA_IFNAME, not a dump), or undefined if there is none. */
+  private async link(name: string): Promise<{ index: number; mac?: Buffer } | undefined> {
+    try {
+      const [link] = await attempt(`find ${name}`, () => this.rt.getLink({}, { ifname: name }));
+      if (link?.data.index === undefined) return undefined;
+      this.indexes.set(name, link.data.index);
+      return { index: link.data.index, ...(link.attrs.address ? { mac: link.attrs.address } : {}) };
+    } catch (err) {
+      if (err instanceof NetlinkError && err.code === 'ENODEV') {
+        this.indexes.delete(name);
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  private async index(name: string): Promise<number> {
+    const index = this.indexes.get(name) ?? (await this.link(name))?.index;
+    if (index === undefined) throw new NetlinkError('ENODEV', `find ${name}`);
+    return index;
   }
 
   /** Creates the dummy device if missing and sets it up; returns its ifindex. */
   async ensureDummy(): Promise<number> {
     const name = this.devices.dummy;
-    let index = await this.linkIndex(name);
+    let index = (await this.link(name))?.index;
     if (index === undefined) {
       try {
         await attempt(`create ${name}`, () => this.rt.newLink({}, { ifname: name, linkinfo: linkKind('dummy') }, { flags: NLM_F_CREATE | NLM_F_EXCL }));
@@ -83,30 +103,30 @@ export class VipAddresses {
       } catch (err) {
         if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err;
       }
-      index = await this.linkIndex(name);
-      if (index === undefined) throw new Error(`${name} vanished right after it was created`);
+      index = await this.index(name);
     }
-    await attempt(`set ${name} up`, () => this.rt.setLink({ index, flags: { up: true }, change: { up: true } }));
+    const up = index;
+    await attempt(`set ${name} up`, () => this.rt.setLink({ index: up, flags: { up: true }, change: { up: true } }));
     return index;
   }
 
   async removeDummy(): Promise<void> {
-    const index = await this.linkIndex(this.devices.dummy);
-    if (index === undefined) return;
-    await attempt(`delete ${this.devices.dummy}`, () => this.rt.delLink({ index }));
+    const link = await this.link(this.devices.dummy);
+    if (link === undefined) return;
+    await attempt(`delete ${this.devices.dummy}`, () => this.rt.delLink({ index: link.index }));
+    this.indexes.delete(this.devices.dummy);
     this.log.info({ event: 'dummy-removed', device: this.devices.dummy }, `removed ${this.devices.dummy}`);
   }
 
   /** The NIC's index, MAC and addresses. */
   async nic(): Promise<{ index: number; mac: Buffer; addresses: NicAddress[] }> {
-    const links = await attempt('list links', () => this.rt.getLinks());
-    const link = links.find((l) => l.attrs.ifname === this.devices.nic);
-    if (!link?.data.index || !link.attrs.address) throw new NetlinkError('ENODEV', `find ${this.devices.nic}`);
-    const index = link.data.index;
+    const link = await this.link(this.devices.nic);
+    if (!link?.mac) throw new NetlinkError('ENODEV', `find ${this.devices.nic} and its MAC`);
+    const index = link.index;
     const addresses = await attempt('list addresses', () => this.rt.getAddresses());
     return {
       index,
-      mac: link.attrs.address,
+      mac: link.mac,
       addresses: addresses.flatMap((a) => {
         const bytes = a.attrs.local ?? a.attrs.address;
         if (a.data.index !== index || !bytes || (a.data.family !== AF_INET && a.data.family !== AF_INET6)) return [];
@@ -119,11 +139,13 @@ export class VipAddresses {
 
   /** The addresses on the NIC and the dummy device, as the kernel has them now. */
   async actual(): Promise<ActualAddress[]> {
-    const links = await attempt('list links', () => this.rt.getLinks());
-    const names = new Map(links.filter((l) => l.attrs.ifname === this.devices.nic || l.attrs.ifname === this.devices.dummy).map((l) => [l.data.index, l.attrs.ifname as string]));
+    const names = new Map([
+      [await this.index(this.devices.nic), this.devices.nic],
+      [await this.index(this.devices.dummy), this.devices.dummy],
+    ]);
     const addresses = await attempt('list addresses', () => this.rt.getAddresses());
     return addresses.flatMap((a) => {
-      const device = names.get(a.data.index);
+      const device = a.data.index === undefined ? undefined : names.get(a.data.index);
       const bytes = a.attrs.local ?? a.attrs.address;
       if (device === undefined || !bytes || (a.data.family !== AF_INET && a.data.family !== AF_INET6)) return [];
       const proto = a.attrs.__unparsed?.find(([type]) => type === IFA_PROTO)?.[1];
@@ -131,16 +153,24 @@ export class VipAddresses {
     });
   }
 
-  /** Reads the kernel's state, plans against the desired addresses and applies the plan. */
+  /**
+   * Reads the kernel's state, plans against the desired addresses and applies the plan. A
+   * device that has gone (ENODEV) is looked up afresh next time.
+   */
   async reconcile(desired: PlacedAddress[], managed: Iterable<string>): Promise<AddressPlan> {
+    try {
+      return await this.apply(desired, managed);
+    } catch (err) {
+      if (err instanceof NetlinkError && err.code === 'ENODEV') this.indexes.clear();
+      throw err;
+    }
+  }
+
+  private async apply(desired: PlacedAddress[], managed: Iterable<string>): Promise<AddressPlan> {
     const plan = planAddresses(desired, await this.actual(), this.devices, managed);
     if (plan.add.length === 0 && plan.remove.length === 0) return plan;
     const indexes = new Map<string, number>();
-    for (const device of new Set([...plan.add, ...plan.remove].map((a) => a.device))) {
-      const index = await this.linkIndex(device);
-      if (index === undefined) throw new NetlinkError('ENODEV', `find ${device}`);
-      indexes.set(device, index);
-    }
+    for (const device of new Set([...plan.add, ...plan.remove].map((a) => a.device))) indexes.set(device, await this.index(device));
     for (const address of plan.add) await this.add(address, indexes.get(address.device) as number);
     for (const address of plan.remove) await this.remove(address, indexes.get(address.device) as number);
     return plan;

@@ -1,7 +1,7 @@
-import { bytesToIp, canonicalIp, type IpFamily } from '../net/ipAddress.js';
+import { bytesToIp, type IpFamily } from '../net/ipAddress.js';
 import { decodeAdvert, VRRP_PROTOCOL, VrrpPacketError, type ChecksumForm, type VrrpAdvert } from './packet.js';
 
-/** A VRRP datagram as a raw socket hands it over: the VRRP part plus the IP header fields. */
+/** A VRRP datagram as a raw socket hands it over: the VRRP part plus the IP header fields (addresses in canonical form). */
 export interface InboundVrrp {
   family: IpFamily;
   payload: Buffer;
@@ -30,6 +30,7 @@ export function parseIpv4Datagram(datagram: Buffer): InboundVrrp {
 
 /** What the receiver knows about one configured virtual router. */
 export interface ReceiverInstance {
+  /** In canonical form. */
   addresses: string[];
 }
 
@@ -56,7 +57,7 @@ function reject(reason: RejectReason, message: string): ReceiveVerdict {
 export function checkInbound(packet: InboundVrrp, filter: ReceiveFilter): ReceiveVerdict {
   if (packet.family !== filter.family) return reject('family', `IPv${packet.family} packet on an IPv${filter.family} receiver`);
   if (packet.hopLimit !== 255) return reject('hop-limit', `${packet.family === 4 ? 'TTL' : 'hop limit'} ${packet.hopLimit} from ${packet.source}, expected 255`);
-  const source = canonicalIp(packet.source);
+  const source = packet.source;
   if (filter.ownAddresses.has(source)) return reject('own-packet', `own advertisement from ${source}`);
   if (filter.allowedSources && !filter.allowedSources.has(source)) return reject('unknown-source', `${source} is not a configured unicast peer`);
   let decoded;
@@ -69,6 +70,6 @@ export function checkInbound(packet: InboundVrrp, filter: ReceiveFilter): Receiv
   const instance = filter.instances.get(decoded.advert.vrid);
   if (!instance) return reject('unknown-vrid', `VRID ${decoded.advert.vrid} from ${source} is not configured here`);
   const advertised = new Set(decoded.advert.addresses);
-  const addressMismatch = advertised.size !== instance.addresses.length || instance.addresses.some((a) => !advertised.has(canonicalIp(a)));
+  const addressMismatch = advertised.size !== instance.addresses.length || instance.addresses.some((a) => !advertised.has(a));
   return { accepted: true, advert: decoded.advert, checksumForm: decoded.checksumForm, source, addressMismatch };
 }

@@ -17,6 +17,8 @@ export interface VrrpTransport {
   destinations(): string[];
   send(packet: Buffer, destination: string): void;
   startReading(onPacket: (packet: InboundVrrp) => void, onError: (error: Error) => void): void;
+  /** Delivers packets already received but not yet read. */
+  drain(): void;
   close(): void;
 }
 
@@ -42,6 +44,7 @@ export class VrrpRouter {
   private readonly instances = new Map<number, Running>();
   private readonly filter: ReceiveFilter;
   private readonly rejections = new Map<string, number>();
+  private readonly packets = new Map<string, Buffer>();
 
   constructor(
     private readonly transport: VrrpTransport,
@@ -135,15 +138,30 @@ export class VrrpRouter {
       delete running.timer;
       return;
     }
-    running.timer = setTimeout(() => this.deliver(vrid, { type: 'timer' }), Math.max(0, deadline - this.now()));
+    running.timer = setTimeout(() => {
+      // A starved process wakes up to expired timers before it reads its socket: an
+      // advertisement may be waiting that resets this very timer.
+      this.transport.drain();
+      this.deliver(vrid, { type: 'timer' });
+    }, Math.max(0, deadline - this.now()));
+  }
+
+  /** Adverts never change for a given VRID, priority and destination: encode each once. */
+  private packet(spec: VrrpInstanceSpec, priority: number, destination: string): Buffer {
+    const key = `${spec.vrid} ${priority} ${destination}`;
+    let packet = this.packets.get(key);
+    if (!packet) {
+      const { family, source } = this.transport.options;
+      packet = encodeAdvert({ vrid: spec.vrid, priority, maxAdvertIntervalCs: spec.advertIntervalCs, addresses: spec.addresses }, { family, source, destination }, spec.checksumForm);
+      this.packets.set(key, packet);
+    }
+    return packet;
   }
 
   private sendAdvert(spec: VrrpInstanceSpec, priority: number): void {
-    const { family, source } = this.transport.options;
     for (const destination of this.transport.destinations()) {
       try {
-        const packet = encodeAdvert({ vrid: spec.vrid, priority, maxAdvertIntervalCs: spec.advertIntervalCs, addresses: spec.addresses }, { family, source, destination }, spec.checksumForm);
-        this.transport.send(packet, destination);
+        this.transport.send(this.packet(spec, priority, destination), destination);
       } catch (err) {
         this.log.error({ event: 'vrrp-send-failed', vrid: spec.vrid, destination, err }, `VRID ${spec.vrid}: cannot send an advertisement to ${destination}`);
       }

@@ -90,6 +90,11 @@ export class VrrpSocket {
     }, onError);
   }
 
+  /** Handles, synchronously, the packets already received (see RawSocket.drain). */
+  drain(): void {
+    this.socket.drain();
+  }
+
   close(): void {
     this.socket.close();
   }

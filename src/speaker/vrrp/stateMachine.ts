@@ -67,6 +67,17 @@ export function nextDeadline(state: VrrpState): number | undefined {
   return state.timer?.at;
 }
 
+/**
+ * The next Adver_Timer deadline after one that fired at `now`. It keeps to the schedule
+ * (previous deadline + interval) when the timer fired late, so that a busy process does not
+ * stretch every interval and make backups take over; if it is a whole interval behind, it
+ * restarts from now rather than sending a burst.
+ */
+function nextAdvertAt(config: VrrpInstanceConfig, deadline: number, now: number): number {
+  const next = deadline + config.advertIntervalCs * 10;
+  return next > now ? next : now + config.advertIntervalCs * 10;
+}
+
 function toMaster(config: VrrpInstanceConfig, from: VrrpStateName, now: number): VrrpStep {
   return {
     state: { name: 'master', masterAdvertIntervalCs: config.advertIntervalCs, timer: { kind: 'advert', at: now + config.advertIntervalCs * 10 } },
@@ -147,7 +158,7 @@ function inMaster(config: VrrpInstanceConfig, state: VrrpState, event: VrrpEvent
     case 'timer':
       if (state.timer === undefined || now < state.timer.at) return { state, actions: [] };
       return {
-        state: { ...state, timer: { kind: 'advert', at: now + config.advertIntervalCs * 10 } },
+        state: { ...state, timer: { kind: 'advert', at: nextAdvertAt(config, state.timer.at, now) } },
         actions: [{ type: 'send-advert', priority: config.priority }],
       };
     case 'advert':

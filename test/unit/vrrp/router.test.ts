@@ -9,6 +9,7 @@ class MemoryTransport implements VrrpTransport {
   readonly options = { family: 4 as const, source: '10.9.0.5', peers: [] as string[] };
   readonly sent: { destination: string; packet: Buffer }[] = [];
   closed = false;
+  private readonly queued: InboundVrrp[] = [];
   private onPacket: ((packet: InboundVrrp) => void) | undefined;
   destinations(): string[] {
     return ['224.0.0.18'];
@@ -19,8 +20,16 @@ class MemoryTransport implements VrrpTransport {
   startReading(onPacket: (packet: InboundVrrp) => void): void {
     this.onPacket = onPacket;
   }
+  drain(): void {
+    for (const packet of this.queued.splice(0)) this.onPacket?.(packet);
+  }
   close(): void {
     this.closed = true;
+  }
+  /** A packet the kernel has queued but the event loop has not read yet. */
+  queue(vrid: number, priority: number): void {
+    const envelope = { family: 4 as const, source: '10.9.0.9', destination: '224.0.0.18' };
+    this.queued.push({ ...envelope, payload: encodeAdvert({ vrid, priority, maxAdvertIntervalCs: 100, addresses: [] }, envelope), hopLimit: 255 });
   }
   deliver(vrid: number, priority: number, overrides: Partial<InboundVrrp> = {}): void {
     const envelope = { family: 4 as const, source: '10.9.0.9', destination: '224.0.0.18' };
@@ -111,6 +120,17 @@ describe('VrrpRouter', () => {
     expect(transport.closed).toBe(true);
     vi.advanceTimersByTime(10_000);
     expect(transport.adverts()).toHaveLength(1);
+  });
+
+  it('reads queued advertisements before acting on an expired down timer', () => {
+    const router = start(spec(1, 100));
+    vi.advanceTimersByTime(3000);
+    transport.deliver(1, 200);
+    // The master's next advertisement arrived, but the event loop reaches the timer first.
+    vi.advanceTimersByTime(3500);
+    transport.queue(1, 200);
+    vi.advanceTimersByTime(200);
+    expect(router.state(1)).toBe('backup');
   });
 
   it('refuses the same VRID twice', () => {

@@ -143,9 +143,21 @@ describe('VRRPv3 state machine: Master', () => {
   it('Adver_Timer firing sends an advertisement and re-arms', () => {
     const master = masterAt(T);
     const at = master.timer!.at;
-    const { state, actions } = step(config, master, { type: 'timer' }, at + 3);
-    expect(state.timer).toEqual({ kind: 'advert', at: at + 3 + 1000 });
+    const { state, actions } = step(config, master, { type: 'timer' }, at);
+    expect(state.timer).toEqual({ kind: 'advert', at: at + 1000 });
     expect(actions).toEqual([{ type: 'send-advert', priority: 100 }]);
+  });
+
+  it('a late Adver_Timer keeps to the schedule, so lateness does not stretch the intervals', () => {
+    const master = masterAt(T);
+    const at = master.timer!.at;
+    expect(step(config, master, { type: 'timer' }, at + 300).state.timer).toEqual({ kind: 'advert', at: at + 1000 });
+  });
+
+  it('an Adver_Timer a whole interval late restarts from now instead of sending a burst', () => {
+    const master = masterAt(T);
+    const at = master.timer!.at;
+    expect(step(config, master, { type: 'timer' }, at + 1500).state.timer).toEqual({ kind: 'advert', at: at + 2500 });
   });
 
   it('an early timer event changes nothing', () => {
