@@ -1,19 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
 import type { Logger } from '../log.js';
-import { desiredAddresses, type VipDevices } from '../speaker/vip/addressPlan.js';
 import { NodeSysctls } from '../speaker/vip/nodeSysctls.js';
 import type { SysctlRule } from '../speaker/vip/sysctlPlan.js';
-import { NetlinkError, VipAddresses } from '../speaker/vip/vipAddresses.js';
+import { NetlinkError } from '../speaker/vip/vipAddresses.js';
+import { reconcileLoopbackVips } from './loopbackVips.js';
 import type { RealServerConfig } from './realServerConfig.js';
 import { redirectRuleset } from './redirectRuleset.js';
-
-/**
- * The speaker's VIP layer, pointed at lo: a VIP "placed as master" lands on `nic`, here lo, as
- * a /32 or /128 tagged with IFA_PROTO (IPv6 without DAD and never a source address). Only
- * tagged addresses are ever removed, so 127.0.0.1 and ::1 are left alone; a pod has no tsvs0.
- */
-const podDevices: VipDevices = { nic: 'lo', dummy: 'tsvs0' };
 
 const AF_INET = 2;
 const IFLA_INET_CONF = 1;
@@ -65,13 +58,9 @@ function runNft(script: string): Promise<void> {
  */
 export async function applyPodNetwork(config: RealServerConfig, log: Logger): Promise<void> {
   const rt = createRtNetlink();
-  const vips = VipAddresses.open(podDevices, log);
   try {
-    const interfaces = await ensureLoopbackUp(rt);
-    const plan = await vips.reconcile(
-      desiredAddresses(config.vips.map((address) => ({ address, placement: 'master' })), podDevices),
-      config.vips,
-    );
+    const { loIndex, interfaces } = await ensureLoopbackUp(rt);
+    const plan = await reconcileLoopbackVips(rt, loIndex, config.vips, log);
     log.info({ event: 'realserver.vips', vips: config.vips, added: plan.add.length, removed: plan.remove.length }, `VIPs on lo: ${config.vips.join(', ') || 'none'}`);
     await applySysctls(rt, interfaces, log);
     await runNft(redirectRuleset(config.redirects));
@@ -80,18 +69,24 @@ export async function applyPodNetwork(config: RealServerConfig, log: Logger): Pr
     if (err instanceof NetlinkError) throw new PodNetworkError(`${err.message} (the container needs CAP_NET_ADMIN)`, { cause: err });
     throw err;
   } finally {
-    vips.close();
     rt.socket.close();
   }
 }
 
-/** Sets lo up if it is not; returns the names of the other interfaces. */
-async function ensureLoopbackUp(rt: RtNetlinkSocket): Promise<string[]> {
+/** Sets lo up if it is not; returns its index and the names of the other interfaces. */
+async function ensureLoopbackUp(rt: RtNetlinkSocket): Promise<{ loIndex: number; interfaces: string[] }> {
   const links = await rt.getLinks();
   const lo = links.find((l) => l.attrs.ifname === 'lo');
-  if (!lo?.data.index) throw new PodNetworkError('no lo interface in this network namespace');
-  if (!lo.data.flags?.up) await rt.setLink({ index: lo.data.index, flags: { up: true }, change: { up: true } });
-  return links.flatMap((l) => (l.attrs.ifname && l.attrs.ifname !== 'lo' ? [l.attrs.ifname] : []));
+  const loIndex = lo?.data.index;
+  if (!loIndex) throw new PodNetworkError('no lo interface in this network namespace');
+  if (!lo.data.flags?.up) {
+    try {
+      await rt.setLink({ index: loIndex, flags: { up: true }, change: { up: true } });
+    } catch (err) {
+      throw new NetlinkError(/Request rejected: (\w+)/.exec((err as Error).message)?.[1] ?? (err as Error).message, 'set lo up');
+    }
+  }
+  return { loIndex, interfaces: links.flatMap((l) => (l.attrs.ifname && l.attrs.ifname !== 'lo' ? [l.attrs.ifname] : [])) };
 }
 
 /**
