@@ -39,7 +39,7 @@ const schemas = {
   'sn-theirs': cmd,
   'thresholds-ours': cmd,
   'thresholds-theirs': cmd,
-  converge: z.object({ first: pass, again: pass, second: pass, third: pass, removed: pass, foreignBefore: z.string(), foreignAfter: z.string(), v1: z.array(z.unknown()), v2: z.array(z.unknown()) }),
+  converge: z.object({ first: pass, again: pass, second: pass, third: pass, scoped: z.object({ writes: z.array(z.string()), failed: z.array(z.string()), ipvsadm: z.string() }), removed: pass, foreignBefore: z.string(), foreignAfter: z.string(), v1: z.array(z.unknown()), v2: z.array(z.unknown()) }),
   dr: z.object({ answers: z.array(z.string()), service: counters, counters: z.array(counters.extend({ address: z.string() })), zeroedConnections: z.string(), ipvsadm: z.string() }),
 };
 
@@ -192,6 +192,12 @@ describe('IPVS over generic netlink, on a real kernel', () => {
       expect(second.failed).toEqual([]);
       expect(normalized(second.table)).toEqual(normalized(v2.map((d) => ({ ...(d as { service: object }).service, destinations: (d as { destinations: unknown[] }).destinations }))));
       expect(third.writes).toEqual([]);
+    });
+
+    it('reconciles one service on its own with only the writes it needs', () => {
+      const { scoped } = result('converge');
+      expect(scoped).toMatchObject({ writes: ['update-destination:destination-changed'], failed: [] });
+      expect(scoped.ipvsadm.split('\n')).toContain('-a -t 10.30.0.1:80 -r 10.31.0.1:80 -g -w 6');
     });
 
     it('deletes its own services when none is desired, and never touches the one ipvsadm created', () => {

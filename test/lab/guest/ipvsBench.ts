@@ -1,13 +1,14 @@
 // Lab guest program of bench/ipvs.bench.ts, run inside a network namespace of its own ("ours").
 // For each size N: N TCP services x 10 DR real servers, programmed and dumped by ipvsadm
 // (-R, -Sn) in namespace "theirs" and by our client here; both tables must come out the
-// same. Then, at the largest N, one real server's weight changes: one dump, a diff, and the
-// writes it needs. Prints one LAB_RESULT line per measurement.
+// same. Then, at the largest N, one real server's weight changes: by a full pass (one dump of
+// everything, a diff, the writes) and back by a pass scoped to its service. Prints one
+// LAB_RESULT line per measurement.
 import { spawnSync } from 'node:child_process';
 import { pino } from 'pino';
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import type { IpvsWrite } from '../../../src/ipvs/commands.js';
-import { reconcileTable } from '../../../src/ipvs/reconcile.js';
+import { reconcileServices, reconcileTable } from '../../../src/ipvs/reconcile.js';
 import type { DesiredService } from '../../../src/ipvs/diff.js';
 import type { ServiceConfig } from '../../../src/ipvs/types.js';
 
@@ -109,26 +110,47 @@ for (const n of sizes) {
   }
 }
 
-// Incremental: the largest table is in place; one weight changes.
+// Incremental: the largest table is in place; one weight changes, first through a full pass
+// (one dump of everything), then back through a pass scoped to the one service.
 const n = sizes.at(-1) as number;
 const desired = table(n, 0);
 const target = desired[Math.floor(n / 2)] as DesiredService;
+const targetAddress = (target.service as { address: string }).address;
 target.destinations[3] = { ...(target.destinations[3] as DesiredService['destinations'][number]), weight: 7 };
 const owned = { addresses: new Set(desired.map((e) => (e.service as { address: string }).address)), fwmarks: new Set<number>() };
-const datagramsBefore = client.datagramsSent;
-const start = process.hrtime.bigint();
-const { plan, applied } = await reconcileTable(client, desired, owned, new Map(), { drainTimeoutMs: 60_000 }, logger);
-const incrementalMs = ms(start);
-const datagramsAfterDump = client.datagramsSent;
+const weightOf = (): string | undefined =>
+  run('ours', ['ipvsadm', '-Ln', '-t', `${targetAddress}:80`])
+    .stdout.split('\n')
+    .find((line) => line.includes(`${target.destinations[3]?.address}:80`))
+    ?.trim()
+    .split(/\s+/)[3];
+let datagramsBefore = client.datagramsSent;
+let start = process.hrtime.bigint();
+const full = await reconcileTable(client, desired, owned, new Map(), { drainTimeoutMs: 60_000 }, logger);
 report({
   name: 'bench-incremental',
+  scope: 'full',
   services: n,
   destinations: n * DESTS,
-  ms: incrementalMs,
-  writes: plan.writes.length,
-  failed: applied.filter((a) => a.error).length,
-  // sendmsg calls: n+1 dump requests plus the write batches.
-  datagrams: datagramsAfterDump - datagramsBefore,
-  weightSeen: run('ours', ['ipvsadm', '-Ln', '-t', `${(target.service as { address: string }).address}:80`]).stdout.includes(`${target.destinations[3]?.address}:80`),
+  ms: ms(start),
+  writes: full.plan.writes.length,
+  failed: full.applied.filter((a) => a.error).length,
+  datagrams: client.datagramsSent - datagramsBefore,
+  weightSeen: weightOf() === '7',
+});
+target.destinations[3] = { ...(target.destinations[3] as DesiredService['destinations'][number]), weight: 1 };
+datagramsBefore = client.datagramsSent;
+start = process.hrtime.bigint();
+const scoped = await reconcileServices(client, [target.service], [target], new Map(), { drainTimeoutMs: 60_000 }, logger);
+report({
+  name: 'bench-incremental',
+  scope: 'one-service',
+  services: n,
+  destinations: n * DESTS,
+  ms: ms(start),
+  writes: scoped.plan.writes.length,
+  failed: scoped.applied.filter((a) => a.error).length,
+  datagrams: client.datagramsSent - datagramsBefore,
+  weightSeen: weightOf() === '1',
 });
 client.close();

@@ -5,14 +5,15 @@
 //   write-table  every operation on services and real servers, the lab table, errors, timeouts,
 //                the sync daemon both ways, info
 //   dump NAME    our dump of whatever the namespace holds (ipvsadm wrote it)
-//   converge     reconcileTable against a table that also holds a service ipvsadm created
+//   converge     reconcileTable against a table that also holds a service ipvsadm created, and
+//                reconcileServices scoped to one service
 //   dr           a DR service built by the client carrying HTTP from namespace "client" to
 //                real servers "rs1" and "rs2", its counters, and zeroing them
 import { spawnSync } from 'node:child_process';
 import { pino } from 'pino';
 import { IpvsClient } from '../../../src/ipvs/client.js';
 import { IpvsError } from '../../../src/ipvs/errors.js';
-import { reconcileTable } from '../../../src/ipvs/reconcile.js';
+import { reconcileServices, reconcileTable } from '../../../src/ipvs/reconcile.js';
 import type { DesiredService } from '../../../src/ipvs/diff.js';
 import type { DestinationConfig, ServiceConfig, TableEntry } from '../../../src/ipvs/types.js';
 import { labTable } from './ipvsTable.js';
@@ -148,9 +149,13 @@ async function converge(client: IpvsClient): Promise<void> {
   ];
   const second = await pass(v2);
   const third = await pass(v2);
+  // A pass scoped to one service: reads and writes only it, even with the others out of date.
+  const scopedDesired = { ...(v2[0] as DesiredService), destinations: [dest('10.31.0.1', { weight: 6 }), dest('10.31.0.3'), dest('10.31.0.5')] };
+  const scoped = await reconcileServices(client, [scopedDesired.service], [scopedDesired], new Map(), { drainTimeoutMs: 60_000 }, logger);
+  const scopedResult = { writes: scoped.plan.writes.map((w) => `${w.kind}:${w.reason}`), failed: scoped.applied.filter((a) => a.error).map((a) => a.error?.message), ipvsadm: sh('ipvsadm', ['-Sn']).output };
   const removed = await pass([]);
   const foreignAfter = sh('ipvsadm', ['-Sn']).output;
-  report('converge', { first, again, second, third, removed, foreignBefore, foreignAfter, v1: v1 as unknown, v2: v2 as unknown });
+  report('converge', { first, again, second, third, scoped: scopedResult, removed, foreignBefore, foreignAfter, v1: v1 as unknown, v2: v2 as unknown });
 }
 
 async function directRouting(client: IpvsClient): Promise<void> {
