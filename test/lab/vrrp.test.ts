@@ -22,6 +22,7 @@ const results = {
   }),
   hostile: z.object({ masters: z.string(), n1Backup: z.boolean(), n3Drops: z.array(z.object({ reason: z.string(), source: z.string() })) }),
   'hostile-control': z.object({ yielded: z.boolean() }),
+  unicast: z.object({ n3Elected: z.boolean(), n1TookOver: z.boolean(), capture: z.string() }),
   capture: z.object({ capture: z.string(), n2Mac: z.string(), n3Mac: z.string() }),
 };
 
@@ -78,6 +79,14 @@ describe('VRRP speakers on a real kernel', () => {
     expect(new Set(hostile.n3Drops.filter((d) => d.source === '10.9.0.66').map((d) => d.reason))).toEqual(new Set(['hop-limit', 'checksum', 'version']));
     // The same advertisement, well formed, does take effect: the checks are what stopped it.
     expect(result('hostile-control').yielded).toBe(true);
+  });
+
+  it('elects and fails over with unicast peers, sending to the peer only', () => {
+    const { capture, ...unicast } = result('unicast');
+    expect(unicast).toEqual({ n3Elected: true, n1TookOver: true });
+    expect(capture).toMatch(/10\.9\.0\.3 > 10\.9\.0\.1: VRRPv3, Advertisement, vrid 60, prio 120/);
+    expect(capture).toMatch(/10\.9\.0\.1 > 10\.9\.0\.3: VRRPv3, Advertisement, vrid 60, prio 100/);
+    expect(capture).not.toMatch(/> 224\.0\.0\.18: VRRPv3, Advertisement, vrid 60/);
   });
 
   it('sends packets that tcpdump decodes cleanly: VRRPv3 with TTL/hop limit 255, request-form GARP, NA with override', () => {

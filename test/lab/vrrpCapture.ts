@@ -20,15 +20,20 @@ export function advertsIn(capture: string): SeenAdvert[] {
 }
 
 /**
- * How long the segment went without a master when `leaving` died (`killed`: from its last
- * advertisement before `from`, seconds) or stopped (from its priority-0 advertisement after
- * `from`), until the first advertisement of `taking`, in ms.
+ * How long the segment went without a master after `from` (seconds): from the leaving master's
+ * priority-0 advertisement (`stopped`) or its last advertisement before the next master's first
+ * (`killed`), to that first advertisement of `taking`, in ms.
  */
 export function handoverMs(adverts: SeenAdvert[], from: number, leaving: string, taking: string, how: 'killed' | 'stopped'): number {
-  const start =
-    how === 'killed' ? adverts.filter((a) => a.source === leaving && a.at <= from).at(-1) : adverts.find((a) => a.source === leaving && a.at >= from && a.priority === 0);
-  if (!start) throw new Error(`no ${how === 'killed' ? 'last' : 'priority-0'} advertisement from ${leaving} around ${from}`);
-  const next = adverts.find((a) => a.source === taking && a.at > start.at && a.priority > 0);
-  if (!next) throw new Error(`no advertisement from ${taking} after ${start.at}`);
-  return Math.round((next.at - start.at) * 1000);
+  const after = (at: number) => adverts.find((a) => a.source === taking && a.at > at && a.priority > 0);
+  if (how === 'stopped') {
+    const stop = adverts.find((a) => a.source === leaving && a.at >= from && a.priority === 0);
+    const next = stop && after(stop.at);
+    if (!stop || !next) throw new Error(`no priority-0 advertisement from ${leaving} followed by one from ${taking} after ${from}`);
+    return Math.round((next.at - stop.at) * 1000);
+  }
+  const next = after(from);
+  const last = next && adverts.filter((a) => a.source === leaving && a.at < next.at).at(-1);
+  if (!next || !last) throw new Error(`no takeover by ${taking} from ${leaving} after ${from}`);
+  return Math.round((next.at - last.at) * 1000);
 }

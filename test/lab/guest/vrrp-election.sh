@@ -114,11 +114,34 @@ lab_wait "n3 to yield to a valid priority-254 advertisement" 20 not_master n3
 result '{name: "hostile-control", yielded: true}'
 lab_wait "n3 to take VRID 51 back once the rogue is silent" 60 holds_all n3
 
-# 7. What tcpdump made of our packets.
+# 7. Unicast peers (VRID 60, its own VIP): n1 (100) and n3 (120) send only to each other.
+# One speaker per interface (tagged VIPs on the NIC are its own), so the multicast ones stop first.
+for n in n1 n3; do kill -TERM "$(cat /tmp/$n.pid)"; done
+for n in n1 n3; do wait "$(cat /tmp/$n.pid)"; done
+unicast() { # NODE PRIORITY PEER
+  ip netns exec "$1" node "$B/vrrpNode.mjs" "{\"interface\":\"e0\",\"stateDir\":\"/run/tsvs-$1\",\"peers\":[\"$3\"],\"instances\":[{\"vrid\":60,\"priority\":$2,\"advertIntervalMs\":1000,\"addresses\":[\"10.9.0.150\"]}]}" >>"/tmp/$1-unicast.log" 2>&1 &
+  echo $! >"/tmp/$1-unicast.pid"
+}
+unicast_backup() { has "$1" tsvs0 10.9.0.150 && ! has "$1" e0 10.9.0.150; }
 phase 7
+# Unicast frames between n1 and n3 do not reach the client's bridge port: capture on n1.
+ip netns exec n1 tcpdump -i e0 -nn -v -l 'ip proto 112' >/tmp/unicast.txt 2>/tmp/tcpdump-unicast.err &
+unicast_tcpdump=$!
+lab_wait "tcpdump on n1 to listen" 20 grep -q listening /tmp/tcpdump-unicast.err
+unicast n1 100 10.9.0.3
+unicast n3 120 10.9.0.1
+lab_wait "n3 to win VRID 60 over unicast" 60 has n3 e0 10.9.0.150
+lab_wait "n1 to be VRID 60's backup" 30 unicast_backup n1
+kill -KILL "$(cat /tmp/n3-unicast.pid)"
+lab_wait "n1 to take VRID 60 over unicast" 30 has n1 e0 10.9.0.150
+kill "$unicast_tcpdump"; wait "$unicast_tcpdump" 2>/dev/null
+result --rawfile capture /tmp/unicast.txt '{name: "unicast", n3Elected: true, n1TookOver: true, capture: $capture}'
+kill -TERM "$(cat /tmp/n1-unicast.pid)"; wait "$(cat /tmp/n1-unicast.pid)"
+
+# 8. What tcpdump made of our packets.
+phase 8
 kill "$tcpdump_pid"; wait "$tcpdump_pid" 2>/dev/null
 result --rawfile capture /tmp/capture.txt --arg n2 "$(mac n2)" --arg n3 "$(mac n3)" '{name: "capture", capture: $capture, n2Mac: $n2, n3Mac: $n3}'
 
-for n in n1 n3; do kill -TERM "$(cat /tmp/$n.pid)"; done
-for n in n1 n3; do wait "$(cat /tmp/$n.pid)"; done
 for n in n1 n2 n3; do echo "--- $n log"; cat /tmp/$n.log; done
+for n in n1 n3; do echo "--- $n unicast log"; cat /tmp/$n-unicast.log; done
