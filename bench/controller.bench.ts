@@ -43,8 +43,11 @@ export default async function run(): Promise<void> {
       ['dist/cli.js', 'controller', '--kubeconfig', cp.userKubeconfigs['tsvs-controller']!, '--metrics-address', '127.0.0.1:0', '--leader-election-namespace', 'default', '--log-level', 'info'],
       join(workDir, 'controller.log'),
     );
+    let pending = '';
     controller.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) if (line.includes('"event"')) controllerLog.push(JSON.parse(line) as Record<string, unknown>);
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line.includes('"event":"controller.started"')) controllerLog.push(JSON.parse(line) as Record<string, unknown>);
     });
     await waitFor('the controller to start', async () => controllerLog.some((l) => l.event === 'controller.started'), 60_000);
 

@@ -10,6 +10,21 @@ import { addressPoolResource, type AddressPoolStatus } from '../kube/addressPool
 import { virtualServerResource, type VirtualServer, type VirtualServerStatus } from '../kube/virtualServer.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const applyPatch = setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply);
+
+/**
+ * Field managers of VirtualServer status. Several writers share status.conditions; with
+ * server-side apply each owns its own condition types (the list is a map keyed by type), so no
+ * writer's stale cache can drop another's condition.
+ */
+export const statusFieldManagers = { allocation: 'tsvs-controller', realServerPods: 'tsvs-realserver-webhook' } as const;
+
+/** Server-side apply of the status fields one manager owns; fields it owned before and leaves out are removed. */
+export function applyVirtualServerStatus(custom: CustomObjectsApi, namespace: string, name: string, fieldManager: string, status: VirtualServerStatus) {
+  const { group, version, plural, kind } = virtualServerResource;
+  const body = { apiVersion: `${group}/${version}`, kind, metadata: { name, namespace }, status };
+  return custom.patchNamespacedCustomObjectStatus({ group, version, plural, namespace, name, body, fieldManager, force: true }, applyPatch) as Promise<VirtualServer>;
+}
 
 /** An API error reduced to what a log line or a status message needs. */
 export class KubeApiError extends Error {
@@ -52,8 +67,8 @@ export function createKubeWriter(kc: KubeConfig) {
       custom.createNamespacedCustomObject({ ...vs, namespace: body.metadata.namespace!, body }) as Promise<VirtualServer>,
     patchVirtualServer: (namespace: string, name: string, body: object) =>
       custom.patchNamespacedCustomObject({ ...vs, namespace, name, body }, mergePatch) as Promise<VirtualServer>,
-    patchVirtualServerStatus: (namespace: string, name: string, status: VirtualServerStatus) =>
-      custom.patchNamespacedCustomObjectStatus({ ...vs, namespace, name, body: { status } }, mergePatch) as Promise<VirtualServer>,
+    applyVirtualServerStatus: (namespace: string, name: string, status: VirtualServerStatus) =>
+      applyVirtualServerStatus(custom, namespace, name, statusFieldManagers.allocation, status),
     deleteVirtualServer: (namespace: string, name: string) => custom.deleteNamespacedCustomObject({ ...vs, namespace, name }),
     patchAddressPoolStatus: (name: string, status: AddressPoolStatus) =>
       custom.patchClusterCustomObjectStatus({ ...pools, name, body: { status } }, mergePatch),

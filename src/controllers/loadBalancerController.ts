@@ -257,7 +257,11 @@ export class LoadBalancerController {
       this.recordEvent(vs, 'Warning', result.reason, result.message);
       this.log.warn({ event: 'allocation.failed', key, reason: result.reason, message: result.message }, 'no VIP for VirtualServer');
     }
-    await this.write.patchVirtualServerStatus(namespace, name, { ...status, vip: status.vip ?? (null as unknown as undefined) });
+    await this.write.applyVirtualServerStatus(namespace, name, {
+      ...(status.vip !== undefined && { vip: status.vip }),
+      observedGeneration: status.observedGeneration,
+      conditions: status.conditions?.filter((c) => c.type === 'VIPAllocated'),
+    });
     this.writtenStatus.set(key, wanted);
   }
 

@@ -12,7 +12,8 @@ import {
 } from '@kubernetes/client-node';
 import { withCondition, type Condition } from '../controllers/conditions.js';
 import type { EventRecorder } from '../controllers/eventRecorder.js';
-import { virtualServerResource, type VirtualServer } from '../kube/virtualServer.js';
+import { applyVirtualServerStatus, statusFieldManagers } from '../controllers/kubeWriter.js';
+import { virtualServerResource, type VirtualServer, type VirtualServerStatus } from '../kube/virtualServer.js';
 import { startWatchedCache, type WatchedCache } from '../kube/watchedCache.js';
 import type { Logger } from '../log.js';
 import { realServerAnnotation } from '../realserver/realServerConfig.js';
@@ -122,7 +123,8 @@ export async function startRealServerWebhook(kc: KubeConfig, options: RealServer
       const current = (vs.status?.conditions as Condition[] | undefined)?.find((c) => c.type === realServerPodsCondition);
       if (current?.status !== next.status || current.reason !== next.reason || current.message !== next.message) {
         const conditions = withCondition(vs.status?.conditions as Condition[] | undefined, { type: realServerPodsCondition, ...next, observedGeneration: vs.metadata.generation }, new Date());
-        await custom.patchNamespacedCustomObjectStatus({ group, version, plural, namespace: vs.metadata.namespace!, name: vs.metadata.name, body: { status: { conditions } } }, mergePatch);
+        const own = conditions.filter((c) => c.type === realServerPodsCondition) as VirtualServerStatus['conditions'];
+        await applyVirtualServerStatus(custom, vs.metadata.namespace!, vs.metadata.name, statusFieldManagers.realServerPods, { conditions: own });
       }
       const said = `${next.reason} ${next.message}`;
       if (next.status === 'False' && reported.get(k) !== said) recordEvent(vs, 'Warning', next.reason, next.message);
