@@ -3,25 +3,26 @@ import { NLA_HDRLEN, NLA_TYPE_MASK } from './constants.js';
 import { IpvsDecodeError } from './errors.js';
 
 // Netlink numbers are in the host's byte order; only the fields IPVS defines as __be16/__be32 are big-endian.
-const littleEndian = endianness() === 'LE';
+export const littleEndianHost = endianness() === 'LE';
+
 
 export const align4 = (n: number): number => (n + 3) & ~3;
 
 export function readU16(buffer: Buffer, offset: number): number {
-  return littleEndian ? buffer.readUInt16LE(offset) : buffer.readUInt16BE(offset);
+  return littleEndianHost ? buffer.readUInt16LE(offset) : buffer.readUInt16BE(offset);
 }
 export function readU32(buffer: Buffer, offset: number): number {
-  return littleEndian ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
+  return littleEndianHost ? buffer.readUInt32LE(offset) : buffer.readUInt32BE(offset);
 }
 export function readI32(buffer: Buffer, offset: number): number {
-  return littleEndian ? buffer.readInt32LE(offset) : buffer.readInt32BE(offset);
+  return littleEndianHost ? buffer.readInt32LE(offset) : buffer.readInt32BE(offset);
 }
 export function writeU16(buffer: Buffer, value: number, offset: number): void {
-  if (littleEndian) buffer.writeUInt16LE(value, offset);
+  if (littleEndianHost) buffer.writeUInt16LE(value, offset);
   else buffer.writeUInt16BE(value, offset);
 }
 export function writeU32(buffer: Buffer, value: number, offset: number): void {
-  if (littleEndian) buffer.writeUInt32LE(value, offset);
+  if (littleEndianHost) buffer.writeUInt32LE(value, offset);
   else buffer.writeUInt32BE(value, offset);
 }
 
@@ -82,7 +83,7 @@ export class AttributeWriter {
 
   u64(type: number, value: bigint): this {
     const at = this.header(type, 8);
-    if (littleEndian) this.buffer.writeBigUInt64LE(value, at);
+    if (littleEndianHost) this.buffer.writeBigUInt64LE(value, at);
     else this.buffer.writeBigUInt64BE(value, at);
     return this;
   }
@@ -211,7 +212,7 @@ export class AttributeSet {
   optU64(type: number, name: string): bigint | undefined {
     const at = this.sized(type, name, 8);
     if (at < 0) return undefined;
-    return littleEndian ? this.buffer.readBigUInt64LE(at) : this.buffer.readBigUInt64BE(at);
+    return littleEndianHost ? this.buffer.readBigUInt64LE(at) : this.buffer.readBigUInt64BE(at);
   }
 
   u8(type: number, name: string): number {

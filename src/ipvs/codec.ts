@@ -2,7 +2,7 @@
 // Byte order (TECH.md §1.1): ports, TUN_PORT and the IPv4 NETMASK are big-endian; the rest is host-endian.
 
 import { addressToBytes, bytesToAddress, familyOf, parseIPv4 } from './address.js';
-import { AttributeSet, AttributeWriter, readU32, writeU32 } from './attributes.js';
+import { AttributeSet, AttributeWriter, littleEndianHost, readU16, readU32, writeU32 } from './attributes.js';
 import {
   AF_INET,
   AF_INET6,
@@ -16,6 +16,7 @@ import {
   IPPROTO_SCTP,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  NLA_TYPE_MASK,
   StatsAttr,
   SvcAttr,
   SvcFlag,
@@ -244,8 +245,34 @@ function lookup<T>(map: Map<number, T>, value: number, context: string, what: st
   return name;
 }
 
+/**
+ * The usual STATS64 layout, read without parsing: ten 12-byte u64 attributes of types 1..10 in
+ * order, no PAD (what x86-64 and other fast-unaligned architectures get). Undefined otherwise.
+ */
+function readPackedStats64(parent: AttributeSet, stats64Type: number): Stats | undefined {
+  const start = parent.offsetOf(stats64Type);
+  if (start < 0 || parent.lengthOf(stats64Type) !== 120) return undefined;
+  const b = parent.buffer;
+  for (let i = 0; i < 10; i++) if (readU16(b, start + i * 12) !== 12 || (readU16(b, start + i * 12 + 2) & NLA_TYPE_MASK) !== i + 1) return undefined;
+  const at = (i: number): bigint => (littleEndianHost ? b.readBigUInt64LE(start + i * 12 + 4) : b.readBigUInt64BE(start + i * 12 + 4));
+  return {
+    connections: at(0),
+    packetsIn: at(1),
+    packetsOut: at(2),
+    bytesIn: at(3),
+    bytesOut: at(4),
+    connectionsPerSecond: at(5),
+    packetsInPerSecond: at(6),
+    packetsOutPerSecond: at(7),
+    bytesInPerSecond: at(8),
+    bytesOutPerSecond: at(9),
+  };
+}
+
 /** STATS64 when present (4.1+), else the older STATS with its u32 counters; PAD attributes are ignored. */
 export function decodeStats(parent: AttributeSet, stats64Type: number, statsType: number): Stats {
+  const packed = readPackedStats64(parent, stats64Type);
+  if (packed) return packed;
   const wide = parent.optNested(stats64Type, 'STATS64');
   if (wide) {
     return {

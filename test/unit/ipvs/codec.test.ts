@@ -285,6 +285,19 @@ describe('decodeService', () => {
     expect(service.stats.bytesOutPerSecond).toBe(0n);
   });
 
+  it('reads STATS64 whose counters come in another order', () => {
+    const reversed = new AttributeWriter()
+      .nested(1, (w) => {
+        w.u16(1, 2).u16(2, 6).bytes(3, inet16(10, 0, 0, 1)).u16be(4, 80).string(6, 'rr').bytes(7, Buffer.alloc(8)).u32(8, 0).bytes(9, beMask(0xffffffff));
+        w.nested(12, (inner) => {
+          for (let type = 10; type >= 1; type--) inner.u64(type, BigInt(type * 100));
+        });
+      })
+      .toBuffer();
+    const stats = decodeService(reversed).stats;
+    expect([stats.connections, stats.bytesIn, stats.bytesOutPerSecond]).toEqual([100n, 400n, 1000n]);
+  });
+
   it('falls back to the legacy STATS (u32 counters, u64 bytes) on kernels without STATS64', () => {
     const service = decodeService(
       kernelServiceMessage({ af: 2, protocol: 6, address: inet16(10, 0, 0, 1), port: 80, scheduler: 'rr', stats: { wide: false, pad: true, values: [1n, 2n, 3n, 2n ** 35n, 5n, 6n, 7n, 8n, 9n, 10n] } }),
