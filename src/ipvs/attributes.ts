@@ -5,7 +5,6 @@ import { IpvsDecodeError } from './errors.js';
 // Netlink numbers are in the host's byte order; only the fields IPVS defines as __be16/__be32 are big-endian.
 export const littleEndianHost = endianness() === 'LE';
 
-
 export const align4 = (n: number): number => (n + 3) & ~3;
 
 export function readU16(buffer: Buffer, offset: number): number {
