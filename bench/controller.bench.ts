@@ -70,7 +70,8 @@ export default async function run(): Promise<void> {
           const name = `svc-${next++}`;
           await core.createNamespacedService({
             namespace,
-            body: { metadata: { name }, spec: { type: 'LoadBalancer', loadBalancerClass: 'tsvs.io/ipvs', ports: [{ port: 80 }], selector: { app: name } } },
+            // No NodePorts: direct routing does not use them, and 5000 would overflow the NodePort range.
+            body: { metadata: { name }, spec: { type: 'LoadBalancer', loadBalancerClass: 'tsvs.io/ipvs', allocateLoadBalancerNodePorts: false, ports: [{ port: 80 }], selector: { app: name } } },
           });
           created.set(name, performance.now());
         }
