@@ -29,6 +29,7 @@ const valueSets: Record<string, ChartValues> = {
       addressPools: [{ name: 'chart-test', addresses: ['198.18.40.0/29', '2001:db8:40::/124'], autoAssign: false, excludedAddresses: ['198.18.40.1'], namespaceSelector: { matchLabels: { team: 'a' } } }],
     },
   },
+  'webhook disabled': { setJson: { 'webhook.enabled': false } },
   'the kind suite': { valuesFiles: [join(repoRoot, 'test/e2e/values.yaml')], setJson: { addressPools: addressPoolsValue('172.18.0.0/16') } },
 };
 
@@ -76,6 +77,7 @@ describe('the Helm chart', () => {
         'Role/tsvs-controller',
         'RoleBinding/tsvs-controller',
         'Service/tsvs-controller-metrics',
+        'Service/tsvs-webhook',
         'ServiceAccount/tsvs-controller',
         'ServiceAccount/tsvs-speaker',
       ].sort(),
@@ -98,8 +100,16 @@ describe('the Helm chart', () => {
       TSVS_METRICS_ADDRESS: '0.0.0.0:9090',
       POD_NAME: 'metadata.name',
       POD_NAMESPACE: 'metadata.namespace',
+      TSVS_WEBHOOK_ADDRESS: '0.0.0.0:9443',
+      TSVS_WEBHOOK_SERVICE: `${namespace}/tsvs-webhook:443`,
+      TSVS_WEBHOOK_CERT_SECRET: `${namespace}/tsvs-webhook-cert`,
+      TSVS_WEBHOOK_CONFIGURATION: 'tsvs-realserver-pods',
+      TSVS_IMAGE: container.image,
     });
-    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 9090, protocol: 'TCP' }]);
+    expect(container.ports).toEqual([
+      { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+      { name: 'webhook', containerPort: 9443, protocol: 'TCP' },
+    ]);
     expect(container.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
     expect(container.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
@@ -126,18 +136,54 @@ describe('the Helm chart', () => {
     expect(container.env!.find((e) => e.name === 'TSVS_SYSCTL_ROOT')!.value).toBe('/host/proc/sys');
   });
 
-  it('grants no wildcard, no Secrets and no RBAC-escalating verb, and the Lease only in the release namespace', () => {
+  it('fronts the webhook port with the Service its flags name; without the webhook, neither flags, port, Service nor its rules', () => {
+    const service = one<V1Service>(rendered.defaults!, 'Service', '-webhook');
+    const deployment = one<V1Deployment>(rendered.defaults!, 'Deployment');
+    expect(deployment.spec!.template.metadata!.labels).toMatchObject(service.spec!.selector!);
+    expect(service.spec!.ports).toEqual([{ name: 'webhook', port: 443, targetPort: 'webhook', protocol: 'TCP' }]);
+    const env = deployment.spec!.template.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'TSVS_WEBHOOK_SERVICE')!.value).toBe(`${service.metadata!.namespace}/${service.metadata!.name}:${service.spec!.ports![0]!.port}`);
+
+    const objects = rendered['webhook disabled']!;
+    const container = one<V1Deployment>(objects, 'Deployment').spec!.template.spec!.containers[0]!;
+    expect(container.env!.filter((e) => e.name.startsWith('TSVS_WEBHOOK') || e.name === 'TSVS_IMAGE')).toEqual([]);
+    expect(container.ports!.map((p) => p.name)).toEqual(['metrics']);
+    expect(find(objects, 'Service').map((o) => o.metadata!.name)).toEqual(['tsvs-controller-metrics']);
+    const resources = [...find<V1ClusterRole>(objects, 'ClusterRole'), ...find<V1Role>(objects, 'Role')].flatMap((r) => r.rules!.flatMap((rule) => rule.resources ?? []));
+    for (const resource of ['pods', 'secrets', 'mutatingwebhookconfigurations']) expect(resources).not.toContain(resource);
+  });
+
+  it('grants the webhook exactly its objects: its MutatingWebhookConfiguration by name, pods to watch and annotate', () => {
+    const rules = one<V1ClusterRole>(rendered.defaults!, 'ClusterRole', '-controller').rules!;
+    expect(rules.filter((r) => r.resources!.includes('mutatingwebhookconfigurations'))).toEqual([
+      // create cannot be restricted by resourceNames (the object has no name to check yet).
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], verbs: ['create'] },
+      { apiGroups: ['admissionregistration.k8s.io'], resources: ['mutatingwebhookconfigurations'], resourceNames: ['tsvs-realserver-pods'], verbs: ['get', 'update'] },
+    ]);
+    expect(rules.filter((r) => r.resources!.includes('pods'))).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch', 'patch'] }]);
+  });
+
+  it('grants no wildcard, no RBAC-escalating verb, Secrets only in the release namespace (only its certificate Secret by name, never list or watch), and the Lease only there', () => {
     for (const [set, objects] of Object.entries(rendered)) {
       for (const role of [...find<V1ClusterRole>(objects, 'ClusterRole'), ...find<V1Role>(objects, 'Role')]) {
         for (const rule of role.rules!) {
           const words = [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs];
           expect(words, `${set}: ${role.metadata!.name}`).not.toContain('*');
-          expect(rule.resources, `${set}: ${role.metadata!.name}`).not.toContain('secrets');
+          if (rule.resources!.includes('secrets')) {
+            expect(role.kind, `${set}: ${role.metadata!.name}`).toBe('Role');
+            expect(role.metadata!.namespace).toBe(namespace);
+            expect(rule.resources).toEqual(['secrets']);
+            expect(rule.verbs).not.toContain('list');
+            expect(rule.verbs).not.toContain('watch');
+            // create cannot be restricted by resourceNames; everything else names the one Secret.
+            if (!(rule.verbs.length === 1 && rule.verbs[0] === 'create')) expect(rule.resourceNames).toEqual(['tsvs-webhook-cert']);
+          }
           for (const verb of ['escalate', 'bind', 'impersonate', 'deletecollection']) expect(rule.verbs).not.toContain(verb);
         }
       }
       expect(find<V1ClusterRole>(objects, 'ClusterRole').flatMap((r) => r.rules!.flatMap((rule) => rule.resources ?? []))).not.toContain('leases');
-      expect(one<V1Role>(objects, 'Role').rules!.flatMap((r) => r.resources)).toEqual(['leases', 'leases']);
+      const secrets = set === 'webhook disabled' ? [] : ['secrets', 'secrets'];
+      expect(one<V1Role>(objects, 'Role').rules!.flatMap((r) => r.resources)).toEqual(['leases', 'leases', ...secrets]);
     }
   });
 
@@ -161,7 +207,7 @@ describe('the Helm chart', () => {
 
   it('scrapes the metrics Service with the ServiceMonitor and fences the controller with the NetworkPolicy', () => {
     const objects = rendered['ServiceMonitor and NetworkPolicy']!;
-    const service = one<V1Service>(objects, 'Service');
+    const service = one<V1Service>(objects, 'Service', '-metrics');
     const monitor = one<KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string }> } }>(objects, 'ServiceMonitor');
     expect(monitor.metadata!.labels).toMatchObject({ release: 'prometheus' });
     expect(service.metadata!.labels).toMatchObject(monitor.spec.selector.matchLabels);
@@ -170,9 +216,14 @@ describe('the Helm chart', () => {
     const podLabels = one<V1Deployment>(objects, 'Deployment').spec!.template.metadata!.labels!;
     expect(podLabels).toMatchObject(policy.spec!.podSelector!.matchLabels!);
     expect(policy.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
+    // The API server's source address depends on the cluster: the webhook port is open to any
+    // source unless networkPolicy.webhookFrom says otherwise.
     expect(policy.spec!.ingress).toEqual([
       { ports: [{ port: 'metrics', protocol: 'TCP' }], from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+      { ports: [{ port: 'webhook', protocol: 'TCP' }] },
     ]);
+    const container = one<V1Deployment>(objects, 'Deployment').spec!.template.spec!.containers[0]!;
+    expect(container.ports!.map((p) => p.name)).toEqual(['metrics', 'webhook']);
     expect(policy.spec!.egress!.flatMap((e) => e.ports!.map((p) => `${p.port}/${p.protocol}`))).toEqual(['443/TCP', '6443/TCP', '53/UDP', '53/TCP']);
   });
 
@@ -190,6 +241,8 @@ describe('the Helm chart', () => {
       [{ addressPools: [{ name: 'empty', addresses: [] }] }, "at '/addressPools/0/addresses': minItems: got 0, want 1"],
       [{ loadBalancerClass: 'ipvs' }, "at '/loadBalancerClass'"],
       [{ 'speaker.interface': 'eth0 eth1' }, "at '/speaker/interface'"],
+      [{ 'webhook.port': 0 }, "at '/webhook/port': minimum: got 0, want 1"],
+      [{ 'webhook.enabled': 'yes' }, "at '/webhook/enabled'"],
     ];
     for (const [setJson, message] of refusals) {
       const result = await helm(helmBin, ['template', 'tsvs', chartDir, ...valueArgs({ setJson })]);

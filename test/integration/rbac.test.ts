@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  AdmissionregistrationV1Api,
   AuthenticationV1Api,
   AuthorizationV1Api,
   CoordinationV1Api,
@@ -12,6 +13,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   type KubernetesObject,
+  type V1Deployment,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
@@ -20,7 +22,7 @@ import type { VirtualServer } from '../../src/kube/virtualServer.js';
 import { buildHelm, chartDir, helm } from '../helm-bin/helm.js';
 import { startCli } from '../support/cli.js';
 import { createTestNamespace, eventReasons, testKubeConfig } from '../support/kube.js';
-import { stopProcess, waitFor } from '../support/processes.js';
+import { freePort, stopProcess, waitFor } from '../support/processes.js';
 
 /** A client authenticated by a bearer token alone (no admin certificate or token). */
 function tokenKubeConfig(admin: KubeConfig, token: string): KubeConfig {
@@ -49,6 +51,12 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
   let appNamespace: string;
   let workDir: string;
   let controller: ChildProcess | undefined;
+  /** The webhook's names as the chart configures the controller (TSVS_WEBHOOK_* of its Deployment). */
+  let webhookEnv: Record<string, string>;
+  const webhookObjects = () => ({
+    secret: webhookEnv.TSVS_WEBHOOK_CERT_SECRET!.split('/')[1]!,
+    configuration: webhookEnv.TSVS_WEBHOOK_CONFIGURATION!,
+  });
 
   beforeAll(async () => {
     helmBin = await buildHelm();
@@ -60,6 +68,8 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
 
   afterAll(async () => {
     if (controller) await stopProcess(controller);
+    // Cluster-scoped and written by the controller, so helm uninstall leaves it.
+    if (webhookEnv) await statusCode(admin.makeApiClient(AdmissionregistrationV1Api).deleteMutatingWebhookConfiguration({ name: webhookObjects().configuration }));
     if (helmBin) await helm(helmBin, ['uninstall', release, '--namespace', namespace, '--kubeconfig', inject('kubeconfigPath')]);
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
@@ -72,8 +82,11 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
     const manifest = await helm(helmBin, ['get', 'manifest', release, '--namespace', namespace, '--kubeconfig', inject('kubeconfigPath')]);
     const objects = (loadAll(manifest.stdout) as Array<KubernetesObject | null>).filter((o): o is KubernetesObject => o !== null);
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['AddressPool', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'DaemonSet', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount', 'ServiceAccount'].sort(),
+      ['AddressPool', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding', 'DaemonSet', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceAccount'].sort(),
     );
+    const deployment = objects.find((o): o is V1Deployment => o.kind === 'Deployment')!;
+    webhookEnv = Object.fromEntries(deployment.spec!.template.spec!.containers[0]!.env!.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+    expect(webhookEnv.TSVS_WEBHOOK_CERT_SECRET).toBe(`${namespace}/${release}-tsvs-webhook-cert`);
     const objectApi = KubernetesObjectApi.makeApiClient(admin);
     for (const object of objects) {
       const stored = await objectApi.read({ apiVersion: object.apiVersion!, kind: object.kind!, metadata: { name: object.metadata!.name!, namespace: object.metadata!.namespace ?? '' } });
@@ -93,11 +106,25 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
     expect(review.status!.userInfo!.groups).not.toContain('system:masters');
   });
 
-  it('does its whole job with only that RBAC: a LoadBalancer Service of its class gets its VIP from the pool', async () => {
+  it('does its whole job with only that RBAC: a LoadBalancer Service of its class gets its VIP from the pool, the webhook its certificates and configuration', async () => {
     const kubeconfig = join(workDir, 'kubeconfig');
     writeFileSync(kubeconfig, asController.exportConfig(), { mode: 0o600 });
+    // The chart's webhook names; the API server reaches this controller on loopback, so by URL
+    // instead of the chart's Service.
+    const webhookPort = await freePort();
     controller = startCli(
-      ['controller', '--kubeconfig', kubeconfig, '--metrics-address', '127.0.0.1:0', '--leader-election-namespace', namespace, '--identity', 'rbac-test'],
+      [
+        'controller',
+        '--kubeconfig', kubeconfig,
+        '--metrics-address', '127.0.0.1:0',
+        '--leader-election-namespace', namespace,
+        '--identity', 'rbac-test',
+        '--webhook-address', `127.0.0.1:${webhookPort}`,
+        '--webhook-url', `https://127.0.0.1:${webhookPort}/mutate-pods`,
+        '--webhook-cert-secret', webhookEnv.TSVS_WEBHOOK_CERT_SECRET!,
+        '--webhook-configuration', webhookObjects().configuration,
+        '--realserver-image', 'registry.invalid/tsvs:test',
+      ],
       (entry) => logs.push(entry),
     );
     await waitFor('the controller to become active', async () => logs.some((l) => l.event === 'controller.started'), 60_000);
@@ -122,6 +149,19 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
     await waitFor('events about the Service', async () => (await eventReasons(admin, appNamespace, 'web')).length > 0, 30_000);
     const lease = await admin.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace, name: 'tsvs-controller' });
     expect(lease.spec!.holderIdentity).toBe('rbac-test');
+
+    // The webhook: its Secret created, its configuration created, then replaced to cover the
+    // namespace that now holds a VirtualServer.
+    const admission = admin.makeApiClient(AdmissionregistrationV1Api);
+    await waitFor('the webhook configuration scoped to the app namespace', async () => {
+      const c = await admission.readMutatingWebhookConfiguration({ name: webhookObjects().configuration }).catch(() => undefined);
+      return c?.webhooks?.[0]?.namespaceSelector?.matchExpressions?.[0]?.values?.includes(appNamespace) === true;
+    }, 60_000);
+    const configuration = await admission.readMutatingWebhookConfiguration({ name: webhookObjects().configuration });
+    expect(configuration.webhooks![0]!.clientConfig.url).toBe(`https://127.0.0.1:${webhookPort}/mutate-pods`);
+    const secret = await core.readNamespacedSecret({ namespace, name: webhookObjects().secret });
+    expect(Object.keys(secret.data!).sort()).toEqual(['ca-bundle.crt', 'ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+    expect(logs.some((l) => l.event === 'webhook.listening')).toBe(true);
     // Nothing the controller tried was refused.
     expect(logs.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)))).toEqual([]);
   });
@@ -147,10 +187,31 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
       { verb: 'watch', group: 'networking.k8s.io', resource: 'servicecidrs' },
       { verb: 'create', resource: 'events', namespace: appNamespace },
       { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace, name: 'tsvs-controller' },
+      { verb: 'list', resource: 'pods' },
+      { verb: 'watch', resource: 'pods' },
+      { verb: 'patch', resource: 'pods', namespace: appNamespace },
+      { verb: 'create', resource: 'secrets', namespace },
+      { verb: 'get', resource: 'secrets', namespace, name: webhookObjects().secret },
+      { verb: 'update', resource: 'secrets', namespace, name: webhookObjects().secret },
+      { verb: 'create', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations' },
+      { verb: 'get', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', name: webhookObjects().configuration },
+      { verb: 'update', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', name: webhookObjects().configuration },
     ];
     const refused: V1ResourceAttributes[] = [
       { verb: 'get', resource: 'secrets', namespace },
       { verb: 'list', resource: 'secrets' },
+      { verb: 'list', resource: 'secrets', namespace },
+      { verb: 'watch', resource: 'secrets', namespace },
+      { verb: 'get', resource: 'secrets', namespace, name: 'someone-else' },
+      { verb: 'delete', resource: 'secrets', namespace, name: webhookObjects().secret },
+      { verb: 'get', resource: 'secrets', namespace: appNamespace, name: webhookObjects().secret },
+      { verb: 'create', resource: 'secrets', namespace: appNamespace },
+      { verb: 'get', resource: 'pods', namespace: appNamespace },
+      { verb: 'delete', resource: 'pods', namespace: appNamespace },
+      { verb: 'update', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', name: 'someone-else' },
+      { verb: 'delete', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations', name: webhookObjects().configuration },
+      { verb: 'list', group: 'admissionregistration.k8s.io', resource: 'mutatingwebhookconfigurations' },
+      { verb: 'create', group: 'admissionregistration.k8s.io', resource: 'validatingwebhookconfigurations' },
       { verb: 'delete', resource: 'nodes', name: 'node-1' },
       { verb: 'patch', resource: 'nodes', name: 'node-1' },
       { verb: 'create', resource: 'services', namespace: appNamespace },
@@ -173,9 +234,12 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
     for (const attributes of refused) expect(await may(attributes), `may not ${JSON.stringify(attributes)}`).toBe(false);
   });
 
-  it('is refused with 403 when it tries: reading Secrets, deleting a Node, writing a Lease elsewhere', async () => {
+  it('is refused with 403 when it tries: reading Secrets, another webhook configuration, deleting a Node, writing a Lease elsewhere', async () => {
     const core = asController.makeApiClient(CoreV1Api);
     expect(await statusCode(core.listSecretForAllNamespaces())).toBe(403);
+    expect(await statusCode(core.listNamespacedSecret({ namespace }))).toBe(403);
+    expect(await statusCode(core.readNamespacedSecret({ namespace, name: 'someone-else' }))).toBe(403);
+    expect(await statusCode(asController.makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: 'someone-else' }))).toBe(403);
     expect(await statusCode(core.deleteNode({ name: 'node-1' }))).toBe(403);
     const leases = asController.makeApiClient(CoordinationV1Api);
     expect(await statusCode(leases.createNamespacedLease({ namespace: 'default', body: { metadata: { name: 'tsvs-controller' }, spec: { holderIdentity: 'intruder' } } }))).toBe(403);

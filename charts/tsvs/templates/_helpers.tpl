@@ -29,3 +29,6 @@ app.kubernetes.io/component: {{ index . 1 }}
 
 {{- define "tsvs.controllerName" -}}{{ include "tsvs.fullname" . }}-controller{{- end -}}
 {{- define "tsvs.speakerName" -}}{{ include "tsvs.fullname" . }}-speaker{{- end -}}
+{{- define "tsvs.webhookServiceName" -}}{{ include "tsvs.fullname" . }}-webhook{{- end -}}
+{{- define "tsvs.webhookSecretName" -}}{{ include "tsvs.fullname" . }}-webhook-cert{{- end -}}
+{{- define "tsvs.webhookConfigurationName" -}}{{ include "tsvs.fullname" . }}-realserver-pods{{- end -}}
