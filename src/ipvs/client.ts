@@ -132,14 +132,16 @@ export class IpvsClient {
 
   /**
    * Every service with its destinations: one service dump, then one destination dump per
-   * service, spread over the sockets. With `stats: false` the counters are not decoded.
+   * service, spread over the sockets. With `stats: false` the counters are not decoded; with
+   * `only`, just the services it accepts (and their destinations) are dumped.
    */
-  dumpTable(options?: { stats?: true }): Promise<TableEntry[]>;
-  dumpTable(options: { stats: false }): Promise<TableState[]>;
-  async dumpTable(options: { stats?: boolean } = {}): Promise<TableState[]> {
+  dumpTable(options?: { stats?: true; only?: (service: ServiceConfig) => boolean }): Promise<TableEntry[]>;
+  dumpTable(options: { stats: false; only?: (service: ServiceConfig) => boolean }): Promise<TableState[]>;
+  async dumpTable(options: { stats?: boolean; only?: (service: ServiceConfig) => boolean } = {}): Promise<TableState[]> {
     const withStats = options.stats ?? true;
     const services: ServiceConfig[] = withStats ? await this.listServices() : await this.listServices({ stats: false });
-    const table = services as TableState[];
+    // Services left out by `only` are not returned, and their destinations are not dumped.
+    const table = (options.only ? services.filter(options.only) : services) as TableState[];
     for (const entry of table) entry.destinations = [];
     let next = 0;
     const worker = async (channel: GenlChannel): Promise<void> => {

@@ -11,7 +11,7 @@ export interface ReconcileResult {
 }
 
 /**
- * One pass: dump the whole table without stats (one service dump plus one destination dump per service),
+ * One pass: dump the table without stats (one service dump plus one destination dump per owned service),
  * diff it against the desired services in memory, and apply only the difference. Keep the
  * returned plan.drain for the next pass.
  */
@@ -23,7 +23,11 @@ export async function reconcileTable(
   options: DiffOptions & { now?: number },
   logger: Logger,
 ): Promise<ReconcileResult> {
-  const actual = await client.dumpTable({ stats: false });
+  // Foreign services are never touched, so their destinations are not even dumped.
+  const desiredIds = new Set(desired.map((entry) => serviceId(entry.service)));
+  const only = (service: ServiceKey): boolean =>
+    desiredIds.has(serviceId(service)) || (service.protocol === 'fwmark' ? owned.fwmarks.has(service.fwmark) : owned.addresses.has(service.address));
+  const actual = await client.dumpTable({ stats: false, only });
   const plan = planTable(desired, actual, owned, drain, options.now ?? Date.now(), options);
   const applied = await applyPlan(client, plan.writes, logger);
   return { plan, applied };
