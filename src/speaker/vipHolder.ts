@@ -7,19 +7,37 @@ import { Announcer } from './vip/announcer.js';
 import { NodeSysctls } from './vip/nodeSysctls.js';
 import { nodeSysctlRules } from './vip/sysctlPlan.js';
 import { VipAddresses } from './vip/vipAddresses.js';
-import type { VipHolderConfig } from './vrrp/config.js';
+import type { VipHolderConfig, VrrpInstanceSettings } from './vrrp/config.js';
 import { VrrpRouter, type VrrpInstanceSpec } from './vrrp/router.js';
 import { VrrpSocket } from './vrrp/socket.js';
 import type { VrrpStateName } from './vrrp/stateMachine.js';
 
+export interface VipHolderHooks {
+  /** A VRRP instance changed state (the VIPs are being moved already). */
+  transition?(family: IpFamily, vrid: number, from: VrrpStateName, to: VrrpStateName): void;
+  /** A gratuitous ARP or unsolicited NA went out. */
+  announced?(address: string): void;
+}
+
 /**
  * Holds the VIPs of one interface: VRRP instances for each address family, the VIPs on the
- * NIC while master and on the dummy device otherwise, gratuitous ARP / unsolicited NA on
- * becoming master, and the node sysctls. stop() undoes all of it.
+ * NIC while master and, while not, on the dummy device for the VIPs the node serves locally,
+ * gratuitous ARP / unsolicited NA on becoming master, and the node sysctls. The instances may
+ * change while running (setInstances). stop() undoes all of it.
  */
 export class VipHolder {
   private readonly routers = new Map<IpFamily, VrrpRouter>();
   private readonly states = new Map<string, VrrpStateName>();
+  private instances: VrrpInstanceSettings[];
+  /** VIPs kept on the dummy device while their instance is not master. */
+  private heldWhileBackup: Set<string>;
+  /**
+   * Every VIP an instance had since start: one whose instance went away must still be removed
+   * from the NIC on kernels that do not keep our address tag (IFA_PROTO, before 6.1).
+   */
+  private readonly everManaged = new Set<string>();
+  private sources: { ipv4?: string; ipv6?: string } = {};
+  private nicInfo: { index: number; mac: Buffer } | undefined;
   private announcer: Announcer | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> = Promise.resolve();
@@ -30,15 +48,26 @@ export class VipHolder {
     private readonly addresses: VipAddresses,
     private readonly sysctls: NodeSysctls | undefined,
     private readonly log: Logger,
-  ) {}
+    private readonly hooks: VipHolderHooks,
+  ) {
+    this.instances = config.instances;
+    for (const address of this.current()) this.everManaged.add(address);
+    this.heldWhileBackup = new Set(config.backupHoldsVips ? this.current() : []);
+  }
 
-  static create(config: VipHolderConfig, log: Logger): VipHolder {
-    const sysctls = config.manageSysctls ? new NodeSysctls(nodeSysctlRules(), log, { stateFile: join(config.stateDir, 'sysctl-originals.json') }) : undefined;
-    return new VipHolder(config, VipAddresses.open({ nic: config.interface, dummy: config.dummy }, log), sysctls, log);
+  static create(config: VipHolderConfig, log: Logger, hooks: VipHolderHooks = {}): VipHolder {
+    const sysctls = config.manageSysctls
+      ? new NodeSysctls(nodeSysctlRules(), log, { root: config.sysctlRoot, stateFile: join(config.stateDir, 'sysctl-originals.json') })
+      : undefined;
+    return new VipHolder(config, VipAddresses.open({ nic: config.interface, dummy: config.dummy }, log), sysctls, log, hooks);
+  }
+
+  private current(): string[] {
+    return this.instances.flatMap((i) => i.addresses.map(canonicalIp));
   }
 
   private managed(): string[] {
-    return this.config.instances.flatMap((i) => i.addresses.map(canonicalIp));
+    return [...this.everManaged];
   }
 
   private key(family: IpFamily, vrid: number): string {
@@ -48,14 +77,75 @@ export class VipHolder {
   async start(): Promise<void> {
     await this.reconcile('full');
     const nic = await this.addresses.nic();
-    const sources = vrrpSources(nic.addresses, this.managed());
-    this.announcer = Announcer.open(this.config.interface, nic.index, nic.mac, this.config.announce, this.log);
+    this.nicInfo = { index: nic.index, mac: nic.mac };
+    this.sources = vrrpSources(nic.addresses, this.managed());
+    this.announcer = Announcer.open(this.config.interface, nic.index, nic.mac, this.config.announce, this.log, (address) => this.hooks.announced?.(address));
     for (const family of [4, 6] as const) {
-      const instances = this.config.instances.filter((i) => isIP(i.addresses[0] ?? '') === family);
-      if (instances.length === 0) continue;
-      const source = family === 4 ? sources.ipv4 : sources.ipv6;
-      if (source === undefined) throw new Error(`${this.config.interface} has no ${family === 4 ? 'primary IPv4' : 'usable link-local IPv6'} address to send VRRP from`);
-      const specs: VrrpInstanceSpec[] = instances.map((i) => ({
+      const router = this.router(family);
+      if (router === 'no-source') throw new Error(this.noSource(family));
+    }
+    this.reconcileTimer = setInterval(() => this.requestReconcile('full'), this.config.reconcileIntervalMs);
+  }
+
+  /**
+   * Runs these instances from now on (see VrrpRouter.setInstances) and keeps the VIPs in
+   * heldWhileBackup on the dummy device while their instance is not master. Resolves once the
+   * addresses have been reconciled.
+   */
+  async setInstances(instances: VrrpInstanceSettings[], heldWhileBackup: Iterable<string>): Promise<void> {
+    this.instances = instances;
+    for (const address of this.current()) this.everManaged.add(address);
+    this.heldWhileBackup = new Set([...heldWhileBackup].map(canonicalIp));
+    if (this.announcer && !this.stopped) {
+      for (const family of [4, 6] as const) {
+        if (this.router(family) === 'no-source') {
+          // The NIC may have gained its address since start (IPv6 DAD); try again before giving up.
+          const nic = await this.addresses.nic();
+          this.sources = vrrpSources(nic.addresses, this.managed());
+          if (this.router(family) === 'no-source') this.log.error({ event: 'vrrp.no-source', family }, this.noSource(family));
+        }
+      }
+    }
+    this.requestReconcile('addresses');
+    await this.reconciling;
+  }
+
+  private noSource(family: IpFamily): string {
+    return `${this.config.interface} has no ${family === 4 ? 'primary IPv4' : 'usable link-local IPv6'} address to send VRRP from`;
+  }
+
+  /** Hands the family's instances to its router, opening its socket on first use. */
+  private router(family: IpFamily): 'ok' | 'no-source' {
+    const specs = this.specs(family);
+    const existing = this.routers.get(family);
+    if (existing) {
+      existing.setInstances(specs);
+      return 'ok';
+    }
+    if (specs.length === 0) return 'ok';
+    const source = family === 4 ? this.sources.ipv4 : this.sources.ipv6;
+    if (source === undefined || !this.nicInfo) return 'no-source';
+    const peers = this.config.peers.filter((p) => isIP(p) === family).map(canonicalIp);
+    const socket = VrrpSocket.open({ family, interfaceName: this.config.interface, ifindex: this.nicInfo.index, source, peers });
+    const router = new VrrpRouter(
+      socket,
+      specs.map((spec) => ({ ...spec, primaryAddress: source })),
+      {
+        transition: (vrid, from, to) => this.onTransition(family, vrid, from, to),
+        announce: (vrid, addresses) => this.announcer?.announce(this.key(family, vrid), addresses),
+      },
+      this.log,
+    );
+    this.routers.set(family, router);
+    router.start();
+    return 'ok';
+  }
+
+  private specs(family: IpFamily): VrrpInstanceSpec[] {
+    const source = (family === 4 ? this.sources.ipv4 : this.sources.ipv6) ?? '';
+    return this.instances
+      .filter((i) => isIP(i.addresses[0] ?? '') === family)
+      .map((i) => ({
         vrid: i.vrid,
         priority: i.priority,
         advertIntervalCs: i.advertIntervalMs / 10,
@@ -65,28 +155,25 @@ export class VipHolder {
         addresses: i.addresses.map(canonicalIp),
         checksumForm: i.checksum,
       }));
-      const peers = this.config.peers.filter((p) => isIP(p) === family).map(canonicalIp);
-      const socket = VrrpSocket.open({ family, interfaceName: this.config.interface, ifindex: nic.index, source, peers });
-      const router = new VrrpRouter(socket, specs, { transition: (vrid, _from, to) => this.onTransition(family, vrid, to), announce: (vrid, addresses) => this.announcer?.announce(this.key(family, vrid), addresses) }, this.log);
-      this.routers.set(family, router);
-      router.start();
-    }
-    this.reconcileTimer = setInterval(() => this.requestReconcile('full'), this.config.reconcileIntervalMs);
   }
 
-  private onTransition(family: IpFamily, vrid: number, to: VrrpStateName): void {
-    this.states.set(this.key(family, vrid), to);
+  private onTransition(family: IpFamily, vrid: number, from: VrrpStateName, to: VrrpStateName): void {
+    if (to === 'init') this.states.delete(this.key(family, vrid));
+    else this.states.set(this.key(family, vrid), to);
     if (to !== 'master') this.announcer?.cancel(this.key(family, vrid));
     this.requestReconcile('addresses');
+    this.hooks.transition?.(family, vrid, from, to);
   }
 
   /** Where every VIP should be, from the instances' states. */
   private intents(): VipIntent[] {
-    return this.config.instances.flatMap((instance) => {
+    return this.instances.flatMap((instance) => {
       const family = isIP(instance.addresses[0] ?? '') as IpFamily;
-      const state = this.states.get(this.key(family, instance.vrid));
-      const placement = this.stopped ? 'absent' : state === 'master' ? 'master' : this.config.backupHoldsVips ? 'local' : 'absent';
-      return instance.addresses.map((address) => ({ address, placement }));
+      const master = this.states.get(this.key(family, instance.vrid)) === 'master';
+      return instance.addresses.map((address) => {
+        const placement = this.stopped ? 'absent' : master ? 'master' : this.heldWhileBackup.has(canonicalIp(address)) ? 'local' : 'absent';
+        return { address, placement };
+      });
     });
   }
 

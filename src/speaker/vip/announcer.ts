@@ -19,9 +19,11 @@ export class Announcer {
     private readonly mac: Buffer,
     private readonly schedule: AnnounceSchedule,
     private readonly log: Logger,
+    private readonly sent: (address: string) => void,
   ) {}
 
-  static open(interfaceName: string, ifindex: number, mac: Buffer, schedule: AnnounceSchedule, log: Logger): Announcer {
+  /** `sent` hears of every gratuitous ARP or NA that went out (metrics). */
+  static open(interfaceName: string, ifindex: number, mac: Buffer, schedule: AnnounceSchedule, log: Logger, sent: (address: string) => void = () => undefined): Announcer {
     // Protocol 0: a send-only packet socket that receives nothing.
     const arp = RawSocket.open(AF_PACKET, 0);
     const icmp6 = RawSocket.open(AF_INET6, IPPROTO_ICMPV6);
@@ -35,7 +37,7 @@ export class Announcer {
       icmp6.close();
       throw err;
     }
-    return new Announcer(arp, icmp6, ifindex, mac, schedule, log);
+    return new Announcer(arp, icmp6, ifindex, mac, schedule, log, sent);
   }
 
   /**
@@ -68,6 +70,7 @@ export class Announcer {
       try {
         if (ipFamily(address) === 4) this.arp.sendLink(gratuitousArpFrame(this.mac, address), this.ifindex, BROADCAST_MAC);
         else this.icmp6.sendIp(unsolicitedNeighborAdvert(this.mac, address), ALL_NODES, { ifindex: this.ifindex, hopLimit: 255 });
+        this.sent(address);
       } catch (err) {
         this.log.warn({ event: 'announce-failed', group, address, err }, `cannot announce ${address}`);
       }

@@ -24,7 +24,8 @@ export const vipHolderConfigSchema = z
     dummy: z.string().regex(/^[^\s/]{1,15}$/).default('tsvs0'),
     /** Unicast peers (both families may be listed); none means multicast. */
     peers: z.array(ipAddress).default([]),
-    instances: z.array(vrrpInstanceSchema).min(1),
+    /** The instances to start with; VipHolder.setInstances changes them while running. */
+    instances: z.array(vrrpInstanceSchema).default([]),
     announce: z
       .object({
         count: z.number().int().min(1).max(100).default(5),
@@ -32,9 +33,14 @@ export const vipHolderConfigSchema = z
         repeatAfterMs: z.number().int().min(0).max(600_000).default(5000),
       })
       .default({ count: 5, intervalMs: 10, repeatAfterMs: 5000 }),
-    /** A backup keeps its VIPs on the dummy device (it has local endpoints for tier 2). */
+    /**
+     * A backup keeps the VIPs of the starting instances on the dummy device (as if it had local
+     * endpoints for tier 2); setInstances then says per VIP.
+     */
     backupHoldsVips: z.boolean().default(true),
     manageSysctls: z.boolean().default(true),
+    /** /proc/sys of the node's network namespace (a speaker in a container gets the host's mounted elsewhere). */
+    sysctlRoot: z.string().min(1).default('/proc/sys'),
     /** Keeps the sysctl values we replaced across a crash; /run is cleared on reboot, as sysctls are. */
     stateDir: z.string().min(1).default('/run/tsvs'),
     /** How often addresses and sysctls are re-read and re-applied, to repair drift. */
@@ -50,4 +56,5 @@ export const vipHolderConfigSchema = z
   });
 
 export type VrrpInstanceInput = z.input<typeof vrrpInstanceSchema>;
+export type VrrpInstanceSettings = z.output<typeof vrrpInstanceSchema>;
 export type VipHolderConfig = z.output<typeof vipHolderConfigSchema>;

@@ -42,7 +42,8 @@ interface Running {
  */
 export class VrrpRouter {
   private readonly instances = new Map<number, Running>();
-  private readonly filter: ReceiveFilter;
+  private filter: ReceiveFilter;
+  private started = false;
   private readonly rejections = new Map<string, number>();
   private readonly packets = new Map<string, Buffer>();
 
@@ -57,21 +58,60 @@ export class VrrpRouter {
       if (this.instances.has(spec.vrid)) throw new Error(`VRID ${spec.vrid} is configured twice on one interface`);
       this.instances.set(spec.vrid, { spec, state: initialState(spec) });
     }
-    const peers = transport.options.peers;
-    this.filter = {
-      family: transport.options.family,
-      instances: new Map(specs.map((s) => [s.vrid, { addresses: s.addresses }])),
-      ownAddresses: new Set([transport.options.source]),
+    this.filter = this.receiveFilter();
+  }
+
+  private receiveFilter(): ReceiveFilter {
+    const peers = this.transport.options.peers;
+    return {
+      family: this.transport.options.family,
+      instances: new Map([...this.instances].map(([vrid, running]) => [vrid, { addresses: running.spec.addresses }])),
+      ownAddresses: new Set([this.transport.options.source]),
       ...(peers.length > 0 ? { allowedSources: new Set(peers) } : {}),
     };
   }
 
   start(): void {
+    this.started = true;
     this.transport.startReading(
       (packet) => this.receive(packet),
       (error) => this.reject('unreadable', 'socket', error.message),
     );
     for (const vrid of this.instances.keys()) this.deliver(vrid, { type: 'startup' });
+  }
+
+  /**
+   * Changes the instances while running: a new VRID starts up, a removed one shuts down (a
+   * master sends priority 0 so that a backup takes over at once), and a changed one carries
+   * its new priority, interval and addresses from its next advertisement on, keeping its state.
+   */
+  setInstances(specs: VrrpInstanceSpec[]): void {
+    const wanted = new Map(specs.map((spec) => [spec.vrid, spec]));
+    if (wanted.size !== specs.length) throw new Error('a VRID is configured twice on one interface');
+    for (const [vrid, running] of this.instances) {
+      if (wanted.has(vrid)) continue;
+      if (this.started) this.deliver(vrid, { type: 'shutdown' });
+      clearTimeout(running.timer);
+      this.instances.delete(vrid);
+      this.forgetPackets(vrid);
+    }
+    const added: number[] = [];
+    for (const spec of specs) {
+      const running = this.instances.get(spec.vrid);
+      if (!running) {
+        this.instances.set(spec.vrid, { spec, state: initialState(spec) });
+        added.push(spec.vrid);
+      } else if (JSON.stringify(running.spec) !== JSON.stringify(spec)) {
+        running.spec = spec;
+        this.forgetPackets(spec.vrid);
+      }
+    }
+    this.filter = this.receiveFilter();
+    if (this.started) for (const vrid of added) this.deliver(vrid, { type: 'startup' });
+  }
+
+  private forgetPackets(vrid: number): void {
+    for (const key of this.packets.keys()) if (key.startsWith(`${vrid} `)) this.packets.delete(key);
   }
 
   /** Shuts every instance down (a master sends priority 0) and closes the transport. */
@@ -120,7 +160,7 @@ export class VrrpRouter {
           this.handlers.announce(vrid, running.spec.addresses);
           break;
         case 'transition':
-          this.log.info({ event: 'vrrp-transition', vrid, from: action.from, to: action.to, family: this.transport.options.family }, `VRID ${vrid}: ${action.from} -> ${action.to}`);
+          this.log.info({ event: 'vrrp.transition', vrid, from: action.from, to: action.to, family: this.transport.options.family }, `VRID ${vrid}: ${action.from} -> ${action.to}`);
           this.handlers.transition(vrid, action.from, action.to);
           break;
         case 'discard':

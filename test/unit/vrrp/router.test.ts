@@ -135,5 +135,54 @@ describe('VrrpRouter', () => {
 
   it('refuses the same VRID twice', () => {
     expect(() => start(spec(1, 100), spec(1, 50))).toThrow(/twice/);
+    expect(() => start().setInstances([spec(1, 100), spec(1, 50)])).toThrow(/twice/);
+  });
+
+  it('starts an instance added while running, and accepts its adverts from then on', () => {
+    const router = start(spec(1, 100));
+    router.setInstances([spec(1, 100), spec(2, 100)]);
+    expect(transitions).toEqual(['1:init->backup', '2:init->backup']);
+    transport.deliver(2, 200);
+    vi.advanceTimersByTime(3000);
+    transport.deliver(2, 200);
+    vi.advanceTimersByTime(700); // MDI(100) = 3.61 s
+    expect(router.state(1)).toBe('master');
+    expect(router.state(2)).toBe('backup');
+  });
+
+  it('shuts a removed master down with priority 0 and forgets it; its adverts are dropped from then on', () => {
+    const router = start(spec(1, 100), spec(2, 100));
+    vi.advanceTimersByTime(4000);
+    transport.sent.length = 0;
+    transitions.length = 0;
+    router.setInstances([spec(1, 100)]);
+    expect(transport.adverts()).toEqual([{ vrid: 2, priority: 0, maxAdvertIntervalCs: 100, addresses: ['10.9.1.2'] }]);
+    expect(transitions).toEqual(['2:master->init']);
+    expect(router.state(2)).toBeUndefined();
+    transport.deliver(2, 200);
+    vi.advanceTimersByTime(5000);
+    expect(transport.adverts().filter((a) => a.vrid === 2)).toHaveLength(1);
+  });
+
+  it('advertises a changed priority from the next advert on, keeping the state', () => {
+    const router = start(spec(1, 100));
+    vi.advanceTimersByTime(4000);
+    transport.sent.length = 0;
+    router.setInstances([{ ...spec(1, 150), addresses: ['10.9.1.1', '10.9.1.9'] }]);
+    expect(router.state(1)).toBe('master');
+    vi.advanceTimersByTime(1000);
+    expect(transport.adverts()).toEqual([{ vrid: 1, priority: 150, maxAdvertIntervalCs: 100, addresses: ['10.9.1.1', '10.9.1.9'] }]);
+    expect(transitions).toEqual(['1:init->backup', '1:backup->master']);
+  });
+
+  it('lets a backup whose priority rose preempt the master it follows', () => {
+    const router = start(spec(1, 100));
+    transport.deliver(1, 120);
+    router.setInstances([spec(1, 130)]);
+    // The lower-priority master's adverts no longer reset the down timer.
+    vi.advanceTimersByTime(3000);
+    transport.deliver(1, 120);
+    vi.advanceTimersByTime(700);
+    expect(router.state(1)).toBe('master');
   });
 });
