@@ -29,6 +29,8 @@ export interface ControlPlane {
   userKubeconfigs: Record<string, string>;
   /** The audit log (one JSON event per line) when audit was asked for. */
   auditLogPath?: string;
+  /** The kube-apiserver process, for tests that pause it (SIGSTOP) to play an API outage. */
+  apiserverPid: number;
   stop(): Promise<void>;
 }
 
@@ -130,7 +132,7 @@ export async function startControlPlane(binDir: string, workDir: string, options
         return [user, path];
       }),
     );
-    return { server, token, caPem, kubeconfigPath, workDir, userKubeconfigs, auditLogPath, stop };
+    return { server, token, caPem, kubeconfigPath, workDir, userKubeconfigs, auditLogPath, apiserverPid: apiserver.pid!, stop };
   } catch (err) {
     await stop();
     throw withLog(err, join(workDir, 'kube-apiserver.log'));

@@ -24,6 +24,11 @@ export interface LabOptions {
   userNetwork?: boolean;
   /** Guest memory. Default 1024 MiB. */
   memoryMiB?: number;
+  /**
+   * Called before the guest boots with the host path of the directory the guest sees as
+   * LAB_SHARE, for a host side that talks with the script while it runs (labAsk.ts, lab_ask).
+   */
+  onShare?: (hostDir: string) => void;
 }
 
 export class LabError extends Error {
@@ -100,6 +105,7 @@ export async function runInLab(guestScript: string, opts: LabOptions = {}): Prom
   try {
     const jsDirs = await transpileRepo(join(workDir, 'js'));
     writeFileSync(join(workDir, 'env.sh'), envFile(guestScript, jsDirs, opts));
+    opts.onShare?.(workDir);
     return await boot(image, guestScript, workDir, timeoutMs, opts);
   } finally {
     if (process.env.LAB_KEEP === '1') process.stderr.write(`lab: kept ${workDir}\n`);

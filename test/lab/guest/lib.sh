@@ -154,3 +154,15 @@ lab_node() {
     node --import tsx "$file" "$@"
   fi)
 }
+
+# lab_ask NAME [JSON [TIMEOUT_S]]: ask the host side to do NAME with the JSON argument (a
+# serveAsks of test/lab/labAsk.ts, started through runInLab's onShare); prints the host's
+# answer (JSON) and fails when it reports an error or does not answer in TIMEOUT_S (60) s.
+lab_ask() {
+  local name=$1 arg=${2:-null} timeout=${3:-60} file
+  file=$LAB_SHARE/ask/$(date +%s%N)-$name
+  mkdir -p "$LAB_SHARE/ask" && printf '%s\n' "$arg" >"$file.tmp" && mv "$file.tmp" "$file.json" || return 1
+  lab_wait "the host to answer $name" "$timeout" test -e "$file.reply" || return 1
+  jq -e '.ok' "$file.reply" >/dev/null || { echo "lab_ask $name: $(jq -r .error "$file.reply")" >&2; return 1; }
+  jq -c '.value' "$file.reply"
+}
