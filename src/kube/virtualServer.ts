@@ -52,11 +52,21 @@ export interface VirtualServerCondition {
   observedGeneration?: number;
 }
 
+/** One speaker's report (status.nodes is a map keyed by name: each speaker applies its own entry). */
+export interface VirtualServerNodeStatus {
+  name: string;
+  role?: 'Master' | 'Backup';
+  programmed?: boolean;
+  realServers?: number;
+  message?: string;
+}
+
 export interface VirtualServerStatus {
   observedGeneration?: number;
   vip?: string;
   masterNode?: string;
   readyRealServers?: number;
+  nodes?: VirtualServerNodeStatus[];
   conditions?: VirtualServerCondition[];
 }
 

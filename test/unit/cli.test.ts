@@ -42,7 +42,15 @@ describe('tsvs CLI', () => {
   it('requires the node name of a speaker', () => {
     const { status, stderr } = runCli(['speaker']);
     expect(status).toBe(2);
-    expect(stderr).toMatch(/--node-name \(\$NODE_NAME\): Invalid input/);
+    expect(stderr).toContain('--node-name ($NODE_NAME): is required');
+  });
+
+  it("names each bad speaker flag: VRRP peers, advertisement interval, metrics address", () => {
+    const { status, stderr } = runCli(['speaker', '--node-name', 'n1', '--vrrp-peers', '10.0.0.1,peer', '--advert-interval', '1005', '--metrics-address', '7473']);
+    expect(status).toBe(2);
+    expect(stderr).toContain('--vrrp-peers ($TSVS_VRRP_PEERS): must be IP addresses separated by commas');
+    expect(stderr).toContain('--advert-interval ($TSVS_ADVERT_INTERVAL): must be a multiple of 10 ms');
+    expect(stderr).toContain('--metrics-address ($TSVS_METRICS_ADDRESS): must be HOST:PORT');
   });
 
   it('names the VIP that is not an address', () => {

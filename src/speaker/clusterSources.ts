@@ -1,0 +1,41 @@
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type V1EndpointSlice, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { virtualServerResource } from '../kube/virtualServer.js';
+import { startWatchedCache } from '../kube/watchedCache.js';
+import type { Logger } from '../log.js';
+import type { SpeakerSources } from './speaker.js';
+
+export interface ClusterSources extends SpeakerSources {
+  stop(): Promise<void>;
+}
+
+/**
+ * list+watch caches of what a speaker decides from. Every node needs every endpoint (tier 1
+ * on a master sends to all of them), so nothing is filtered by node. A cache keeps its last
+ * contents while the API server is unreachable, and so the node keeps running on them.
+ */
+export async function startClusterSources(kc: KubeConfig, onChange: () => void, log: Logger): Promise<ClusterSources> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const { group, version, plural } = virtualServerResource;
+  const handlers = { onChange: () => onChange() };
+  const virtualServers = await startWatchedCache<KubernetesObject>(
+    kc,
+    `/apis/${group}/${version}/${plural}`,
+    () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<KubernetesObject>>,
+    handlers,
+    log,
+  );
+  const endpointSlices = await startWatchedCache<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces(), handlers, log);
+  const pods = await startWatchedCache<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), handlers, log);
+  const nodes = await startWatchedCache<V1Node>(kc, '/api/v1/nodes', () => core.listNode(), handlers, log);
+  return {
+    virtualServers: () => virtualServers.list(),
+    endpointSlices: () => endpointSlices.list(),
+    pods: () => pods.list(),
+    nodes: () => nodes.list(),
+    stop: async () => {
+      await Promise.all([virtualServers.stop(), endpointSlices.stop(), pods.stop(), nodes.stop()]);
+    },
+  };
+}
