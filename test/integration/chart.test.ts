@@ -134,6 +134,21 @@ describe('the Helm chart', () => {
     expect(pod.volumes).toEqual([{ name: 'proc-sys-net', hostPath: { path: '/proc/sys/net', type: 'Directory' } }]);
     expect(container.volumeMounts).toEqual([{ name: 'proc-sys-net', mountPath: '/host/proc/sys/net' }]);
     expect(container.env!.find((e) => e.name === 'TSVS_SYSCTL_ROOT')!.value).toBe('/host/proc/sys');
+    // Metrics and probes on the port the speaker is told to listen on.
+    expect(container.env!.find((e) => e.name === 'TSVS_METRICS_ADDRESS')!.value).toBe('0.0.0.0:7473');
+    expect(container.ports).toEqual([{ name: 'metrics', containerPort: 7473, protocol: 'TCP' }]);
+    expect(container.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+    expect(container.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+  });
+
+  it('lets the speaker read what it programs from, and write only status', () => {
+    const rules = one<V1ClusterRole>(rendered.defaults!, 'ClusterRole', '-speaker').rules!;
+    expect(rules).toEqual([
+      { apiGroups: ['tsvs.io'], resources: ['virtualservers'], verbs: ['list', 'watch'] },
+      { apiGroups: ['tsvs.io'], resources: ['virtualservers/status'], verbs: ['patch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['list', 'watch'] },
+    ]);
   });
 
   it('fronts the webhook port with the Service its flags name; without the webhook, neither flags, port, Service nor its rules', () => {
@@ -149,7 +164,9 @@ describe('the Helm chart', () => {
     expect(container.env!.filter((e) => e.name.startsWith('TSVS_WEBHOOK') || e.name === 'TSVS_IMAGE')).toEqual([]);
     expect(container.ports!.map((p) => p.name)).toEqual(['metrics']);
     expect(find(objects, 'Service').map((o) => o.metadata!.name)).toEqual(['tsvs-controller-metrics']);
-    const resources = [...find<V1ClusterRole>(objects, 'ClusterRole'), ...find<V1Role>(objects, 'Role')].flatMap((r) => r.rules!.flatMap((rule) => rule.resources ?? []));
+    // The controller's roles: the speaker reads pods for VirtualServers with a selector, webhook or not.
+    const controllerRoles = [...find<V1ClusterRole>(objects, 'ClusterRole'), ...find<V1Role>(objects, 'Role')].filter((r) => !r.metadata!.name!.endsWith('-speaker'));
+    const resources = controllerRoles.flatMap((r) => r.rules!.flatMap((rule) => rule.resources ?? []));
     for (const resource of ['pods', 'secrets', 'mutatingwebhookconfigurations']) expect(resources).not.toContain(resource);
   });
 
