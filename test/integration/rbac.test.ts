@@ -12,16 +12,25 @@ import {
   CustomObjectsApi,
   KubeConfig,
   KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
   type KubernetesObject,
   type V1Deployment,
   type V1ResourceAttributes,
 } from '@kubernetes/client-node';
 import { loadAll } from 'js-yaml';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { VirtualServer } from '../../src/kube/virtualServer.js';
+import { createSpeakerMetrics } from '../../src/metrics/speakerMetrics.js';
+import { startClusterSources } from '../../src/speaker/clusterSources.js';
+import { Speaker } from '../../src/speaker/speaker.js';
+import { speakerStatusApplier, StatusPublisher } from '../../src/speaker/statusPublisher.js';
 import { buildHelm, chartDir, helm } from '../helm-bin/helm.js';
 import { startCli } from '../support/cli.js';
 import { createTestNamespace, eventReasons, testKubeConfig } from '../support/kube.js';
+import { RecordingKernel } from '../support/recordingKernel.js';
 import { freePort, stopProcess, waitFor } from '../support/processes.js';
 
 /** A client authenticated by a bearer token alone (no admin certificate or token). */
@@ -164,6 +173,44 @@ describe('the chart installed with helm: the controller under its own ServiceAcc
     expect(logs.some((l) => l.event === 'webhook.listening')).toBe(true);
     // Nothing the controller tried was refused.
     expect(logs.filter((l) => /forbidden|\b403\b/i.test(JSON.stringify(l)))).toEqual([]);
+  });
+
+  it("runs the speaker's Kubernetes side under the speaker's ServiceAccount: it reads what it programs from and writes its status entry, nothing else", async () => {
+    const request = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: `${release}-tsvs-speaker`, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+    const asSpeaker = tokenKubeConfig(admin, request.status!.token);
+    const warnings: string[] = [];
+    const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    let onChange = (): void => undefined;
+    const sources = await startClusterSources(asSpeaker, () => onChange(), log);
+    const speaker = new Speaker(
+      { nodeName: 'rbac-node', defaultAdvertIntervalMs: 1000, resyncIntervalMs: 60_000, statsIntervalMs: 60_000 },
+      {
+        sources,
+        createKernel: (hooks) => new RecordingKernel(hooks),
+        status: new StatusPublisher(speakerStatusApplier(asSpeaker, 'rbac-node'), log),
+        metrics: createSpeakerMetrics(new Registry()),
+        log,
+      },
+    );
+    onChange = () => speaker.requestSync();
+    try {
+      await speaker.start();
+      const custom = admin.makeApiClient(CustomObjectsApi);
+      await waitFor('the speaker in status.nodes', async () => {
+        const vs = (await custom.getNamespacedCustomObject({ group: 'tsvs.io', version: 'v1alpha1', plural: 'virtualservers', namespace: appNamespace, name: 'web' })) as VirtualServer;
+        return vs.status?.nodes?.some((n) => n.name === 'rbac-node') === true;
+      }, 30_000);
+    } finally {
+      await speaker.stop();
+      await sources.stop();
+    }
+    expect(warnings.filter((l) => /forbidden|\b403\b/i.test(l))).toEqual([]);
+    const refused = (call: Promise<unknown>) => statusCode(call);
+    const asSpeakerCustom = asSpeaker.makeApiClient(CustomObjectsApi);
+    const vsRef = { group: 'tsvs.io', version: 'v1alpha1', plural: 'virtualservers', namespace: appNamespace, name: 'web' };
+    expect(await refused(asSpeakerCustom.patchNamespacedCustomObject({ ...vsRef, body: { spec: { pool: 'x' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)))).toBe(403);
+    expect(await refused(asSpeaker.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace }))).toBe(403);
+    expect(await refused(asSpeaker.makeApiClient(CoreV1Api).listServiceForAllNamespaces())).toBe(403);
   });
 
   it('cleans up with only that RBAC: deleting the Service removes its finalizer and its VirtualServer', async () => {
