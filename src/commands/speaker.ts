@@ -6,7 +6,7 @@ import { loadKubeConfig } from '../kube/kubeConfig.js';
 import { createLogger } from '../log.js';
 import { startMetricsServer } from '../metrics/metricsServer.js';
 import { createSpeakerMetrics } from '../metrics/speakerMetrics.js';
-import { startClusterSources } from '../speaker/clusterSources.js';
+import { startClusterSources, waitForSync } from '../speaker/clusterSources.js';
 import { defaultRouteInterface } from '../speaker/defaultInterface.js';
 import { LinuxNodeKernel } from '../speaker/linuxNodeKernel.js';
 import { Speaker } from '../speaker/speaker.js';
@@ -65,8 +65,13 @@ export async function runSpeaker(argv: string[], env: NodeJS.ProcessEnv): Promis
   const server = await startMetricsServer({ ...input.metricsAddress, registry, ready: () => started, log });
   log.info({ event: 'metrics.listening', port: server.port }, 'serving /metrics, /healthz, /readyz');
 
+  let signalled = false;
   const stopped = new Promise<void>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const)
+      process.once(signal, () => {
+        signalled = true;
+        resolve();
+      });
   });
   // Events before the speaker exists are covered by its first pass.
   let onChange = (): void => undefined;
@@ -91,7 +96,8 @@ export async function runSpeaker(argv: string[], env: NodeJS.ProcessEnv): Promis
   onChange = () => speaker.requestSync();
   log.info({ event: 'speaker.starting', node: input.nodeName, interface: nic, peers: input.vrrpPeers, server: kc.getCurrentCluster()?.server }, 'starting');
   try {
-    await speaker.start();
+    await waitForSync(sources, log, () => signalled);
+    if (!signalled) await speaker.start();
     started = true;
     await stopped;
   } finally {

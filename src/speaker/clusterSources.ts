@@ -5,6 +5,8 @@ import type { Logger } from '../log.js';
 import type { SpeakerSources } from './speaker.js';
 
 export interface ClusterSources extends SpeakerSources {
+  /** Every cache has listed once. */
+  synced(): boolean;
   stop(): Promise<void>;
 }
 
@@ -34,8 +36,23 @@ export async function startClusterSources(kc: KubeConfig, onChange: () => void, 
     endpointSlices: () => endpointSlices.list(),
     pods: () => pods.list(),
     nodes: () => nodes.list(),
+    synced: () => [virtualServers, endpointSlices, pods, nodes].every((cache) => cache.synced()),
     stop: async () => {
       await Promise.all([virtualServers.stop(), endpointSlices.stop(), pods.stop(), nodes.stop()]);
     },
   };
+}
+
+/**
+ * Waits until every cache has listed once: a speaker that started on empty caches while the
+ * API server was unreachable would report (and hold) nothing. Polls like client-go's
+ * WaitForCacheSync; the caches retry on their own.
+ */
+export async function waitForSync(sources: ClusterSources, log: Logger, stopped: () => boolean): Promise<void> {
+  let waited = 0;
+  while (!sources.synced() && !stopped()) {
+    if (waited % 10_000 === 0) log.info({ event: 'speaker.waiting-for-api', waitedMs: waited }, 'waiting for the first list of every watched kind');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    waited += 100;
+  }
 }

@@ -17,6 +17,8 @@ export interface LinuxNodeKernelOptions {
 export class LinuxNodeKernel implements NodeKernel {
   private drain: DrainState = new Map();
   private ipvs: IpvsClient | undefined;
+  /** stop() undoes only what start() got to. */
+  private holderStarted = false;
 
   private constructor(
     private readonly holder: VipHolder,
@@ -34,6 +36,7 @@ export class LinuxNodeKernel implements NodeKernel {
     } catch (err) {
       throw new Error(`cannot reach IPVS over generic netlink (is the ip_vs module loaded?): ${(err as Error).message}`, { cause: err });
     }
+    this.holderStarted = true;
     await this.holder.start();
   }
 
@@ -61,7 +64,7 @@ export class LinuxNodeKernel implements NodeKernel {
 
   async stop(owned: readonly string[]): Promise<void> {
     // VRRP first: priority 0 lets a backup take over while we tear the table down.
-    await this.holder.stop();
+    if (this.holderStarted) await this.holder.stop();
     if (this.ipvs) {
       await this.applyTable([], owned).catch((err: unknown) => this.log.error({ event: 'ipvs.cleanup-failed', err }, 'cannot remove the IPVS services'));
       this.ipvs.close();
