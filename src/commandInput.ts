@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** A command line or environment that a subcommand refuses; the CLI prints it and exits 2. */
 export class UsageError extends Error {
@@ -70,4 +70,12 @@ function camelCase(flag: string): string {
 
 function kebabCase(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+/** HOST:PORT a server listens on ([IPv6]:PORT too; an empty host means 0.0.0.0; port 0 picks one). */
+export function listenAddress(defaultAddress?: string) {
+  const text = z.string().regex(/^(.*):(\d{1,5})$/, 'must be HOST:PORT');
+  return (defaultAddress === undefined ? text : text.default(defaultAddress))
+    .transform((s) => ({ host: s.slice(0, s.lastIndexOf(':')).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(s.slice(s.lastIndexOf(':') + 1)) }))
+    .refine((a) => a.port <= 65535, 'port must be at most 65535');
 }

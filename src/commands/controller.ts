@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { parseCommandInput, type FlagSpec } from '../commandInput.js';
+import { listenAddress, parseCommandInput, type FlagSpec } from '../commandInput.js';
 import { createEventRecorder } from '../controllers/eventRecorder.js';
 import { createKubeWriter } from '../controllers/kubeWriter.js';
 import { startLeaderElection, type LeaderElector } from '../controllers/leaderElection.js';
@@ -33,12 +33,7 @@ const controllerInput = z.object({
   kubeconfig: z.string().min(1).optional(),
   loadBalancerClass: z.string().regex(/^[a-z0-9.-]+\/[A-Za-z0-9._-]+$/, 'must be a domain-prefixed name such as tsvs.io/ipvs').default('tsvs.io/ipvs'),
   defaultClass: booleanText.default(false),
-  metricsAddress: z
-    .string()
-    .regex(/^(.*):(\d{1,5})$/, 'must be HOST:PORT')
-    .default('0.0.0.0:9090')
-    .transform((s) => ({ host: s.slice(0, s.lastIndexOf(':')).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(s.slice(s.lastIndexOf(':') + 1)) }))
-    .refine((a) => a.port <= 65535, 'port must be at most 65535'),
+  metricsAddress: listenAddress('0.0.0.0:9090'),
   leaderElect: booleanText.default(true),
   leaderElectionNamespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name').default('tsvs-system'),
   identity: z.string().min(1).default(hostname()),

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { parseCommandInput, type FlagSpec } from '../commandInput.js';
+import { listenAddress, parseCommandInput, type FlagSpec } from '../commandInput.js';
 import { loadKubeConfig } from '../kube/kubeConfig.js';
 import { createLogger } from '../log.js';
 import { startMetricsServer } from '../metrics/metricsServer.js';
@@ -31,12 +31,7 @@ const speakerInput = z.object({
   nodeName: z.string({ error: 'is required' }).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes node name'),
   kubeconfig: z.string().min(1).optional(),
   interface: interfaceName.optional(),
-  metricsAddress: z
-    .string()
-    .regex(/^(.*):(\d{1,5})$/, 'must be HOST:PORT')
-    .default('0.0.0.0:7473')
-    .transform((s) => ({ host: s.slice(0, s.lastIndexOf(':')).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(s.slice(s.lastIndexOf(':') + 1)) }))
-    .refine((a) => a.port <= 65535, 'port must be at most 65535'),
+  metricsAddress: listenAddress('0.0.0.0:7473'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   vrrpPeers: z
     .string()

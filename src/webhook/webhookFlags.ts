@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError, type FlagSpec } from '../commandInput.js';
+import { listenAddress, UsageError, type FlagSpec } from '../commandInput.js';
 import type { SecretRef } from './certificateSecret.js';
 import type { RealServerWebhookOptions } from './realServerWebhook.js';
 import type { WebhookEndpoint } from './webhookConfiguration.js';
@@ -22,12 +22,7 @@ const namespacedName = (what: string) =>
     .transform((s): SecretRef => ({ namespace: s.split('/')[0]!, name: s.split('/')[1]! }));
 
 export const webhookInput = {
-  webhookAddress: z
-    .string()
-    .regex(/^(.*):(\d{1,5})$/, 'must be HOST:PORT')
-    .transform((s) => ({ host: s.slice(0, s.lastIndexOf(':')).replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(s.slice(s.lastIndexOf(':') + 1)) }))
-    .refine((a) => a.port <= 65535, 'port must be at most 65535')
-    .optional(),
+  webhookAddress: listenAddress().optional(),
   webhookService: z
     .string()
     .regex(new RegExp(`^${name}/${name}(:\\d{1,5})?$`), 'must be NAMESPACE/NAME[:PORT]')
