@@ -4,19 +4,29 @@
  * prints: time from the last create to every Service having its VIP in
  * status, p50/p99 create-to-status latency, the controller's RSS at the end
  * (and its peak), and the controller's API requests per Service, read from
- * the API server's audit log.
+ * the API server's audit log; and the CPU time the controller and the API server used, which
+ * other load on the machine does not change as it changes the times. TSVS_BENCH_CPU_PROFILE=DIR
+ * profiles the controller.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, makeInformer, type V1Service } from '@kubernetes/client-node';
 import { buildKubeBinaries, startControlPlane } from '../test/apiserver/controlPlane.js';
 import { installCrds } from '../test/apiserver/crds.js';
 import { startLogged, stopProcess, waitFor } from '../test/support/processes.js';
 
+/** CPU time a process has used so far, from /proc/PID/stat (utime + stime, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const count = Number(process.env.TSVS_BENCH_SERVICES ?? 5000);
 const concurrency = 32;
+/** TSVS_BENCH_CPU_PROFILE=DIR: the controller writes a V8 CPU profile there when it stops. */
+const profileDir = process.env.TSVS_BENCH_CPU_PROFILE;
 const namespace = 'bench';
 
 export default async function run(): Promise<void> {
@@ -40,7 +50,7 @@ export default async function run(): Promise<void> {
     const controllerLog: Array<Record<string, unknown>> = [];
     const controller = startLogged(
       process.execPath,
-      ['dist/cli.js', 'controller', '--kubeconfig', cp.userKubeconfigs['tsvs-controller']!, '--metrics-address', '127.0.0.1:0', '--leader-election-namespace', 'default', '--log-level', 'info'],
+      [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), 'dist/cli.js', 'controller', '--kubeconfig', cp.userKubeconfigs['tsvs-controller']!, '--metrics-address', '127.0.0.1:0', '--leader-election-namespace', 'default', '--log-level', 'info'],
       join(workDir, 'controller.log'),
     );
     let pending = '';
@@ -83,6 +93,9 @@ export default async function run(): Promise<void> {
     await informer.stop();
 
     const status = readFileSync(`/proc/${controller.pid}/status`, 'utf8');
+    const controllerCpuS = cpuSeconds(controller.pid!);
+    const apiserverCpuS = cpuSeconds(cp.apiserverPid);
+    const [load1] = loadavg();
     const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
     await stopProcess(controller);
     await new Promise((r) => setTimeout(r, 1500)); // the audit backend flushes its batch about once a second
@@ -107,6 +120,7 @@ export default async function run(): Promise<void> {
         `all allocated, after the last create: ${s(done - lastCreate)}   (goal: within 60 s)`,
         `create-to-status latency:            p50 ${s(pct(50))}, p99 ${s(pct(99))}, max ${s(latencies.at(-1)!)}`,
         `controller RSS at the end:           ${(kib('VmRSS') / 1024).toFixed(1)} MiB (peak ${(kib('VmHWM') / 1024).toFixed(1)} MiB)   (goal: under 200 MiB)`,
+        `CPU time (user+system):              controller ${controllerCpuS.toFixed(1)} s (${((controllerCpuS * 1000) / count).toFixed(1)} ms per Service), kube-apiserver ${apiserverCpuS.toFixed(1)} s; load average at the end ${load1!.toFixed(1)} on ${cpus().length} CPUs`,
         `controller API requests:             ${requests.length} (${(requests.length / count).toFixed(2)} per Service), writes ${writes.length} (${(writes.length / count).toFixed(2)} per Service)`,
         ...[...byKind].sort((a, b) => b[1] - a[1]).map(([k, n]) => `    ${k.padEnd(36)} ${String(n).padStart(6)}  (${(n / count).toFixed(2)} per Service)`),
         '',
