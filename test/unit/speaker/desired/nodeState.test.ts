@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseDesiredTable } from '../../../../src/ipvs/schema.js';
 import { desiredNodeState, healthKey } from '../../../../src/speaker/nodeState.js';
 import { defaultVrid, groupKey } from '../../../../src/speaker/desired/vrrpGroups.js';
 import { endpointSlice, node, pod, stateInput, virtualServer } from './fixtures.js';
@@ -203,6 +204,23 @@ describe('desiredNodeState: services', () => {
     const v6 = virtualServer('web6', { vip: '2001:db8::10', spec: { ports: [{ port: 80, scheduler: 'rr', persistence: { timeoutSeconds: 60, netmask: '64' } }] } });
     const six = desiredNodeState(stateInput({ virtualServers: [v6], roles: new Map([[groupKey(6, defaultVrid('2001:db8::10')), 'master' as const]]) }));
     expect(six.table[0]!.service).toMatchObject({ address: '2001:db8::10', netmask: 64, persistent: true });
+  });
+
+  it('hands the IPVS layer a table its own schema accepts unchanged (canonical addresses, netmasks of the family, unique entries)', () => {
+    const ports = [
+      { port: 80, protocol: 'TCP', scheduler: 'mh' },
+      { port: 80, protocol: 'UDP', scheduler: 'rr', persistence: { timeoutSeconds: 60 } },
+    ];
+    const v4 = virtualServer('web', { vip, spec: { ports } });
+    const v6 = virtualServer('web-ipv6', { vip: '2001:db8:0::10', spec: { ports, forwardingMethod: 'TUN', realServers: { serviceName: 'web' } } });
+    const slices = [webSlice, endpointSlice('web', [{ address: 'fd00:0::1:5', node: 'n2' }], { name: 'web-v6', addressType: 'IPv6', ports: [{ port: 80, protocol: 'TCP' }, { port: 80, protocol: 'UDP' }] })];
+    const roles = new Map([
+      [groupKey(4, vrid), 'master' as const],
+      [groupKey(6, defaultVrid('2001:db8::10')), 'master' as const],
+    ]);
+    const { table } = desiredNodeState(stateInput({ virtualServers: [v4, v6], endpointSlices: slices, roles }));
+    expect(table).toHaveLength(4);
+    expect(parseDesiredTable(table)).toEqual(table);
   });
 
   it('serves IPv4 and IPv6 VirtualServers side by side, each family its own VRRP instance even with one group number', () => {
