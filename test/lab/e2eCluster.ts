@@ -7,7 +7,7 @@
  * asks it for actions through lab_ask (labAsk.ts); see askHandlers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CoreV1Api,
@@ -22,7 +22,7 @@ import { build } from 'esbuild';
 import type { VirtualServer } from '../../src/kube/virtualServer.js';
 import { buildKubeBinaries, startControlPlane, type ControlPlane } from '../apiserver/controlPlane.js';
 import { installCrds } from '../apiserver/crds.js';
-import { stopProcess, waitFor } from '../support/processes.js';
+import { stopProcess, StopWaiting, waitFor } from '../support/processes.js';
 import { agreement, type NodeView } from './e2eAgreement.js';
 import type { AskHandler } from './labAsk.js';
 import { repoRoot } from './lab.js';
@@ -84,23 +84,31 @@ export interface E2eCluster {
   stop(): Promise<void>;
 }
 
+const chunkPrefix = 'e2e-chunk-';
+
 /**
- * Bundles the tsvs CLI and the lab workload into single files for the guest: under TCG, node
- * loads one file in seconds where the transpiled tree takes ~20 s per process.
+ * Bundles the tsvs CLI and the lab workload for the guest: under TCG, node loads a few files
+ * in seconds where the transpiled tree takes ~20 s per process. Split at the CLI's lazy
+ * command imports, so that realserver-init (seven pods at once) does not parse the speaker's
+ * Kubernetes client. Chunks sit beside the entry points, three levels below the repository
+ * like src/speaker/net/, so the rawsock addon's relative path holds.
  */
 export async function bundleE2ePrograms(): Promise<{ cli: string; app: string }> {
-  const common = {
+  if (existsSync(labBundleDir)) for (const file of readdirSync(labBundleDir)) if (file.startsWith(chunkPrefix)) rmSync(join(labBundleDir, file));
+  await build({
+    entryPoints: { tsvs: join(repoRoot, 'src/cli.ts'), e2eApp: join(repoRoot, 'test/lab/e2eApp.ts') },
     outdir: labBundleDir,
     outExtension: { '.js': '.mjs' },
+    chunkNames: `${chunkPrefix}[name]-[hash]`,
     bundle: true,
-    platform: 'node' as const,
-    format: 'esm' as const,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
     target: 'node20',
     external: ['netlink'],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'warning' as const,
-  };
-  await build({ ...common, entryPoints: { tsvs: join(repoRoot, 'src/cli.ts'), e2eApp: join(repoRoot, 'test/lab/e2eApp.ts') } });
+    logLevel: 'warning',
+  });
   return { cli: join(labBundleDir, 'tsvs.mjs'), app: join(labBundleDir, 'e2eApp.mjs') };
 }
 
@@ -130,7 +138,7 @@ export async function startE2eCluster(workDir: string, log: (line: string) => vo
     await waitFor(
       'the controller to allocate a VIP to every Service',
       async () => {
-        if (controller!.exitCode !== null) throw new Error(`the controller exited (${controller!.exitCode}):\n${readFileSync(controllerLog, 'utf8').slice(-3000)}`);
+        if (controller!.exitCode !== null) throw new StopWaiting(`the controller exited (${controller!.exitCode}):\n${readFileSync(controllerLog, 'utf8').slice(-3000)}`);
         for (const service of e2eTopology.services) vips[service] ??= (await objects.serviceVip(service)) ?? '';
         for (const service of e2eTopology.services) if (vips[service] === '') delete vips[service];
         return Object.keys(vips).length === e2eTopology.services.length;

@@ -136,7 +136,9 @@ started_or_dead() {
 }
 start_speakers() { # LOG_SUFFIX NODE...
   local suffix=$1 n; shift
-  for n in "$@"; do speaker "$n" "/tmp/$n.speaker$suffix.log"; done
+  # In LAB_SHARE, so that the host can follow them while the guest runs.
+  mkdir -p "$LAB_SHARE/logs"
+  for n in "$@"; do speaker "$n" "$LAB_SHARE/logs/$n.speaker$suffix.log"; done
   lab_wait "speakers $* to log speaker.started" 240 started_or_dead "$@"
   for n in "$@"; do
     grep -q '"event":"speaker.started"' "$(cat "/tmp/$n.logname")" && continue
@@ -171,17 +173,28 @@ manual_program() {
   for svc in web flat; do ip netns exec "$master" busybox arping -U -c 2 -w 1 -I e0 -s "$(vip_of $svc)" "$(vip_of $svc)" >/dev/null 2>&1; done
 }
 
+# E2E_NODE_RP_FILTER=0 (a diagnostic, off by default): once the speakers run, set the nodes'
+# rp_filter back to 0, to see the rest of the scenarios past a speaker whose loose rp_filter
+# drops the pods' replies (their source, the VIP, is local to the node; the pod's veth has no
+# address). Results then say so.
+RP_FILTER=${E2E_NODE_RP_FILTER:-}
+rp_filter_override() {
+  local node
+  [ -z "$RP_FILTER" ] || for node in "$@"; do ip netns exec "$node" sysctl -qw "net.ipv4.conf.all.rp_filter=$RP_FILTER"; done
+}
+
 phase speakers
 if [ "$MODE" = manual ]; then
   manual_program node1
   SPEAKERS_OK=1
 else
   if start_speakers "" $NODES; then SPEAKERS_OK=1; else SPEAKERS_OK=0; fi
+  rp_filter_override $NODES
 fi
 elected() { master_of "$VIP" >/dev/null && master_of "$FLAT_VIP" >/dev/null; }
 if [ "$SPEAKERS_OK" = 1 ] && ! lab_wait "one master for each VIP" 60 elected; then SPEAKERS_OK=0; fi
-result --arg mode "$MODE" --argjson ok "$SPEAKERS_OK" --arg master "$(master_of "$VIP")" --arg flatMaster "$(master_of "$FLAT_VIP")" \
-  --argjson startedMs "$(($(_lab_now_ms) - T0))" '{name: "speakers", mode: $mode, ok: ($ok == 1), master: $master, flatMaster: $flatMaster, atMs: $startedMs}'
+result --arg mode "$MODE" --arg rpFilterOverride "$RP_FILTER" --argjson ok "$SPEAKERS_OK" --arg master "$(master_of "$VIP")" --arg flatMaster "$(master_of "$FLAT_VIP")" \
+  --argjson startedMs "$(($(_lab_now_ms) - T0))" '{name: "speakers", mode: $mode, rpFilterOverride: $rpFilterOverride, ok: ($ok == 1), master: $master, flatMaster: $flatMaster, atMs: $startedMs}'
 skip() { result --arg n "$1" --arg why "$2" '{name: $n, skipped: $why}'; }
 
 # ---------------------------------------------------------------- helpers for the scenarios
@@ -197,7 +210,7 @@ views() { # VIP: {NODE: {ipvs, vipOnNic}} for the live nodes
   for n in $LIVE; do
     out="$out\"$n\":{\"ipvs\":$(ipvs_json "$n"),\"vipOnNic\":$(has_vip "$n" e0 "$1" && echo true || echo false)},"
   done
-  echo "{${out%,}}"
+  printf '{%s}\n' "${out%,}"
 }
 UNHEALTHY=
 agrees() { # SERVICE: ask the host whether kernels, status and endpoints agree (answer in /tmp/agree-SERVICE.json)
@@ -209,7 +222,7 @@ agrees() { # SERVICE: ask the host whether kernels, status and endpoints agree (
 tables() { # the live nodes' `ipvsadm -Ln` as {NODE: text}
   local n out='{}'
   for n in $LIVE; do out=$(printf '%s' "$out" | jq -c --arg n "$n" --arg t "$(ip netns exec "$n" ipvsadm -Ln)" '. + {($n): $t}'); done
-  echo "$out"
+  printf '%s\n' "$out" # not echo: dash's echo would turn the JSON's \n escapes into newlines
 }
 # converge NAME SERVICE TIMEOUT_S: wait for agreement, report {name, agree, tookMs, problems, status, tables}.
 converge() {
@@ -238,7 +251,7 @@ spread() {
   # The last replies' frames reach tcpdump after the client has them: wait for the FINs' ACKs.
   lab_wait "tcpdump to see $count replies" 10 test "$(grep -c 'Flags \[F' "$cap")" -ge "$count"
   kill "$dump"; wait "$dump" 2>/dev/null
-  macs=$(awk '$2 ~ /^([0-9a-f][0-9a-f]:){5}[0-9a-f][0-9a-f]$/ { print $2 }' "$cap" | sort | uniq -c | awk '{ printf "%s\"%s\":%s", (NR > 1 ? "," : ""), $2, $1 } END { print "" }')
+  macs=$(awk 'length($2) == 17 && $2 ~ /^[0-9a-f:]+$/ { print $2 }' "$cap" | sort | uniq -c | awk '{ printf "%s\"%s\":%s", (NR > 1 ? "," : ""), $2, $1 } END { print "" }')
   for n in $(tj '.nodes[].name, (.pods[] | select(.flat) | .name)'); do
     nodes_json=$(printf '%s' "$nodes_json" | jq -c --arg n "$n" --arg m "$(mac_of "$n")" '. + {($m): $n}')
   done
@@ -376,6 +389,7 @@ if [ "$SPEAKERS_OK" = 1 ]; then
   if [ "$MODE" = real ]; then
     for n in $DEAD; do lab_ask node "{\"name\":\"$n\",\"ready\":true}" >/dev/null; done
     start_speakers .2 $DEAD
+    rp_filter_override $DEAD
     converge outage-converged web 180
     converge outage-converged-flat flat 90
   else
@@ -393,6 +407,6 @@ fi
 
 phase done
 for n in $NODES; do
-  for log in /tmp/$n.speaker*.log; do [ -e "$log" ] && { echo "--- $log (tail)"; tail -n 40 "$log"; }; done
+  for log in "$LAB_SHARE"/logs/$n.speaker*.log; do [ -e "$log" ] && { echo "--- $log (tail)"; tail -n 40 "$log"; }; done
 done
 exit 0
