@@ -181,7 +181,22 @@ function describe(role: NodeRole, programmed: number, held: boolean): string {
   return 'backup without local real servers: VIP not held';
 }
 
+/** Groups objects by a key once per pass, so that each VirtualServer looks at its own only. */
+function indexBy<T>(items: readonly T[], key: (item: T) => string | undefined): Map<string, T[]> {
+  const index = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    if (k === undefined) continue;
+    const list = index.get(k);
+    if (list) list.push(item);
+    else index.set(k, [item]);
+  }
+  return index;
+}
+
 export function desiredNodeState(input: NodeStateInput): NodeState {
+  const slicesByService = indexBy(input.endpointSlices, (s) => `${s.metadata?.namespace}/${s.metadata?.labels?.['kubernetes.io/service-name']}`);
+  const podsByNamespace = indexBy(input.pods, (p) => p.metadata?.namespace);
   const rejected: NodeState['rejected'] = [];
   const { kept, vridOf } = resolveConflicts(accept(input.virtualServers, rejected), rejected);
   const eligible = input.nodes.filter(eligibleNode).map((n) => n.metadata?.name ?? '').filter(Boolean);
@@ -214,7 +229,8 @@ export function desiredNodeState(input: NodeStateInput): NodeState {
     const programmed = new Set<string>();
     const ready = new Set<string>();
     vs.ports.forEach((port, index) => {
-      const servers = realServersOf(vs, port, input.endpointSlices, input.pods);
+      const slices = 'serviceName' in vs.realServers ? (slicesByService.get(`${vs.namespace}/${vs.realServers.serviceName}`) ?? []) : [];
+      const servers = realServersOf(vs, port, slices, podsByNamespace.get(vs.namespace) ?? []);
       const checkPort = (server: RealServer) => vs.healthCheck?.port ?? server.targetPort;
       const passing = servers.filter((server) => server.ready && (vs.healthCheck === undefined || input.health.get(healthKey(vs.key, server.address, checkPort(server))) !== false));
       // Tier 1 on the master: every real server. Tier 2 elsewhere: this node's own.
