@@ -131,8 +131,15 @@ describe('the Helm chart', () => {
     expect(pod.tolerations).toEqual([{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(pod.nodeSelector).toBeUndefined();
     // The writable host /proc/sys/net, and the speaker told where it is.
-    expect(pod.volumes).toEqual([{ name: 'proc-sys-net', hostPath: { path: '/proc/sys/net', type: 'Directory' } }]);
-    expect(container.volumeMounts).toEqual([{ name: 'proc-sys-net', mountPath: '/host/proc/sys/net' }]);
+    expect(pod.volumes).toEqual([
+      { name: 'proc-sys-net', hostPath: { path: '/proc/sys/net', type: 'Directory' } },
+      { name: 'state', hostPath: { path: '/run/tsvs', type: 'DirectoryOrCreate' } },
+    ]);
+    expect(container.volumeMounts).toEqual([
+      { name: 'proc-sys-net', mountPath: '/host/proc/sys/net' },
+      // What a killed speaker leaves for the next one to undo (a read-only root file system otherwise).
+      { name: 'state', mountPath: '/run/tsvs' },
+    ]);
     expect(container.env!.find((e) => e.name === 'TSVS_SYSCTL_ROOT')!.value).toBe('/host/proc/sys');
     // Metrics and probes on the port the speaker is told to listen on.
     expect(container.env!.find((e) => e.name === 'TSVS_METRICS_ADDRESS')!.value).toBe('0.0.0.0:7473');
