@@ -1,4 +1,5 @@
 import type { V1EndpointSlice, V1Node, V1Pod } from '@kubernetes/client-node';
+import { backoffDelayMs } from '../controllers/workQueue.js';
 import type { Logger } from '../log.js';
 import type { SpeakerMetrics } from '../metrics/speakerMetrics.js';
 import { groupKey } from './desired/vrrpGroups.js';
@@ -128,7 +129,7 @@ export class Speaker {
       } catch (err) {
         this.failures++;
         this.deps.metrics.syncErrors.inc();
-        const delayMs = Math.min(30_000, 250 * 2 ** Math.min(this.failures, 7));
+        const delayMs = backoffDelayMs(this.failures, 500, 30_000);
         this.deps.log.error({ event: 'speaker.sync-failed', err, retryInMs: delayMs }, 'pass failed; retrying');
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.requestSync(), delayMs);
@@ -143,11 +144,6 @@ export class Speaker {
       seen = this.passes;
       await seen;
     }
-  }
-
-  /** The VRRP state of each group on this node, by groupKey. */
-  vrrpStates(): ReadonlyMap<string, VrrpStateName> {
-    return this.roles;
   }
 
   private onTransition(family: IpFamily, vrid: number, _from: VrrpStateName, to: VrrpStateName): void {
