@@ -130,12 +130,13 @@ function resolveConflicts(accepted: Accepted[], rejected: NodeState['rejected'])
       rejected.push({ key: vs.key, reason: `VIP ${vs.vip} is in VRRP group ${group.vrid} (set by ${group.by}); this VirtualServer asks for group ${vs.vrrpGroup}` });
       continue;
     }
-    const clash = vs.ports.map((p) => servedBy.get(`${vs.vip} ${p.port}/${p.protocol}`) && `${p.port}/${p.protocol} is already served by ${servedBy.get(`${vs.vip} ${p.port}/${p.protocol}`)}`).find(Boolean);
-    if (clash) {
-      rejected.push({ key: vs.key, reason: `VIP ${vs.vip} port ${clash}` });
+    const endpoint = (p: VirtualServerPortSpec) => `${p.port}/${p.protocol}`;
+    const taken = vs.ports.find((p) => servedBy.has(`${vs.vip} ${endpoint(p)}`));
+    if (taken) {
+      rejected.push({ key: vs.key, reason: `VIP ${vs.vip} port ${endpoint(taken)} is already served by ${servedBy.get(`${vs.vip} ${endpoint(taken)}`)}` });
       continue;
     }
-    for (const p of vs.ports) servedBy.set(`${vs.vip} ${p.port}/${p.protocol}`, vs.key);
+    for (const p of vs.ports) servedBy.set(`${vs.vip} ${endpoint(p)}`, vs.key);
     vridOf.set(vs.vip, group?.vrid ?? defaultVrid(vs.vip));
     kept.push(entry);
   }
@@ -175,7 +176,7 @@ function destinationOf(vs: SpeakerVirtualServer, port: VirtualServerPortSpec, se
   }
 }
 
-function describe(role: NodeRole, programmed: number, held: boolean): string {
+function roleMessage(role: NodeRole, programmed: number, held: boolean): string {
   if (role === 'Master') return `tier 1: VIP on this node's interface, ${programmed} real server(s)`;
   if (held) return `tier 2: ${programmed} local real server(s)`;
   return 'backup without local real servers: VIP not held';
@@ -264,7 +265,7 @@ export function desiredNodeState(input: NodeStateInput): NodeState {
       role,
       realServers: programmed.size,
       readyRealServers: ready.size,
-      message: describe(role, programmed.size, held.has(vs.vip)),
+      message: roleMessage(role, programmed.size, held.has(vs.vip)),
     });
   }
 
