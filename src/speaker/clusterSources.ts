@@ -2,6 +2,8 @@ import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type Kube
 import { virtualServerResource } from '../kube/virtualServer.js';
 import { startWatchedCache } from '../kube/watchedCache.js';
 import type { Logger } from '../log.js';
+import { eligibleNode } from './desired/vrrpGroups.js';
+import { selectsPods, sliceMatters } from './relevantChanges.js';
 import type { SpeakerSources } from './speaker.js';
 
 export interface ClusterSources extends SpeakerSources {
@@ -28,9 +30,29 @@ export async function startClusterSources(kc: KubeConfig, onChange: () => void, 
     handlers,
     log,
   );
-  const endpointSlices = await startWatchedCache<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces(), handlers, log);
-  const pods = await startWatchedCache<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), handlers, log);
-  const nodes = await startWatchedCache<V1Node>(kc, '/api/v1/nodes', () => core.listNode(), handlers, log);
+  const ofNamespace = (object: KubernetesObject) => virtualServers.list(object.metadata?.namespace);
+  const endpointSlices = await startWatchedCache<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces(), {
+    onChange: (slice) => {
+      if (sliceMatters(slice, ofNamespace(slice))) onChange();
+    },
+  }, log);
+  const pods = await startWatchedCache<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), {
+    onChange: (pod) => {
+      if (selectsPods(ofNamespace(pod))) onChange();
+    },
+  }, log);
+  // Node status changes often (conditions, images); only eligibility moves VRRP priorities.
+  const eligible = new Map<string, boolean>();
+  const nodes = await startWatchedCache<V1Node>(kc, '/api/v1/nodes', () => core.listNode(), {
+    onChange: (node, change) => {
+      const name = node.metadata?.name ?? '';
+      const now = change !== 'delete' && eligibleNode(node);
+      if (eligible.get(name) === now && change !== 'delete') return;
+      if (change === 'delete') eligible.delete(name);
+      else eligible.set(name, now);
+      onChange();
+    },
+  }, log);
   return {
     virtualServers: () => virtualServers.list(),
     endpointSlices: () => endpointSlices.list(),
