@@ -48,6 +48,14 @@ export class LoadBalancerController {
   private serviceCidrs: WatchedCache<V1ServiceCIDR> | undefined;
   private readonly allocator = new VipAllocator();
   private poolCheck: PoolCheck = { usable: [], problems: new Map() };
+  /** What the last pool check was computed from: pool specs, node addresses, Service CIDRs. */
+  private poolInputs = '';
+  /** namespace/Service -> names of the VirtualServers labelled as that Service's, so a Service's reconcile does not scan them all. */
+  private readonly virtualServersByService = new Map<string, Set<string>>();
+  /** VirtualServers whose last allocation failed: queued again whenever an address is freed. */
+  private readonly unallocated = new Set<string>();
+  /** namespace/VirtualServer -> the namespace/Service its label names, to move it when the label changes. */
+  private readonly serviceOfVirtualServer = new Map<string, string>();
   private readonly serviceQueue: WorkQueue;
   private readonly virtualServerQueue: WorkQueue;
   private readonly poolQueue: WorkQueue;
@@ -103,7 +111,13 @@ export class LoadBalancerController {
       this.kc,
       `/apis/${group}/${version}/${addressPoolResource.plural}`,
       () => custom.listClusterCustomObject({ group, version, plural: addressPoolResource.plural }) as Promise<KubernetesListObject<AddressPool>>,
-      { onChange: refreshPools },
+      {
+        onChange: (pool) => {
+          if (!this.started) return;
+          this.poolQueue.add(pool.metadata.name);
+          this.refreshPools();
+        },
+      },
       this.log,
     );
     this.virtualServers = await startWatchedCache(
@@ -111,10 +125,10 @@ export class LoadBalancerController {
       `/apis/${group}/${version}/${virtualServerResource.plural}`,
       () => custom.listClusterCustomObject({ group, version, plural: virtualServerResource.plural }) as Promise<KubernetesListObject<VirtualServer>>,
       {
-        onChange: (vs) => {
+        onChange: (vs, change) => {
           this.virtualServerQueue.add(key(vs));
-          const owner = vs.metadata.labels?.[serviceNameLabel];
-          if (owner !== undefined) this.serviceQueue.add(`${vs.metadata.namespace}/${owner}`);
+          const owner = this.indexByService(vs, change);
+          if (owner !== undefined) this.serviceQueue.add(owner);
         },
       },
       this.log,
@@ -160,10 +174,19 @@ export class LoadBalancerController {
     }
   }
 
+  /**
+   * Checks the pools again and, when what allocation depends on changed, re-queues every pool
+   * and VirtualServer. Only then: each allocation updates its pool's status, and re-queuing
+   * every VirtualServer on each such update made allocating N of them cost O(N^2).
+   */
   private refreshPools(): void {
     const nodeAddresses = this.nodes.list().flatMap((n) => (n.status?.addresses ?? []).filter((a) => parseIp(a.address)).map((a) => a.address));
     const serviceCidrs = (this.serviceCidrs?.list() ?? []).flatMap((c) => c.spec?.cidrs ?? []);
-    this.poolCheck = checkPools([...this.pools.list()], { nodeAddresses, serviceCidrs });
+    const pools = [...this.pools.list()];
+    const inputs = JSON.stringify([pools.map((p) => [p.metadata.name, p.metadata.uid, p.metadata.generation]), [...nodeAddresses].sort(), [...serviceCidrs].sort()]);
+    if (inputs === this.poolInputs) return;
+    this.poolInputs = inputs;
+    this.poolCheck = checkPools(pools, { nodeAddresses, serviceCidrs });
     this.allocator.setPools(this.poolCheck.usable);
     for (const pool of this.pools.list()) this.poolQueue.add(pool.metadata.name);
     if (this.started) for (const vs of this.virtualServers.list()) this.virtualServerQueue.add(`${vs.metadata.namespace}/${vs.metadata.name}`);
@@ -228,13 +251,15 @@ export class LoadBalancerController {
           observedGeneration: generation,
         }, now) as VirtualServerStatus['conditions'],
       };
+      this.unallocated.delete(key);
       if (result.changed) {
         this.metrics.allocations.inc({ pool: result.pool ?? '', result: 'allocated' });
         this.recordEvent(vs, 'Normal', 'VIPAllocated', `allocated ${result.ip}${result.pool ? ` from pool ${result.pool}` : ''}`);
-        if (previousIp !== undefined && previousIp !== result.ip) this.poolQueueForIp(previousIp);
+        if (previousIp !== undefined && previousIp !== result.ip) this.addressFreed(previousIp);
       }
       this.poolQueueForIp(result.ip);
     } else {
+      this.unallocated.add(key);
       const conditions = withCondition(vs.status?.conditions, {
         type: 'VIPAllocated',
         status: 'False',
@@ -267,13 +292,41 @@ export class LoadBalancerController {
 
   private release(key: string, vs: VirtualServer | undefined): void {
     this.writtenStatus.delete(key);
+    this.unallocated.delete(key);
     const pool = this.allocator.ipOf(key) && this.allocator.poolOf(this.allocator.ipOf(key)!)?.name;
     const ip = this.allocator.release(key);
     if (ip === undefined) return;
     this.metrics.releases.inc({ pool: pool ?? '' });
     if (vs) this.recordEvent(vs, 'Normal', 'VIPReleased', `released ${ip}`);
     this.log.info({ event: 'allocation.released', key, vip: ip }, 'VIP released');
+    this.addressFreed(ip);
+  }
+
+  private addressFreed(ip: string): void {
     this.poolQueueForIp(ip);
+    for (const waiting of this.unallocated) this.virtualServerQueue.add(waiting);
+  }
+
+  /** Keeps virtualServersByService current; returns the namespace/Service the VirtualServer's label names, if any. */
+  private indexByService(vs: VirtualServer, change: 'add' | 'update' | 'delete'): string | undefined {
+    const vsKey = keyOf(vs);
+    const label = vs.metadata.labels?.[serviceNameLabel];
+    const owner = label === undefined ? undefined : `${vs.metadata.namespace}/${label}`;
+    const before = this.serviceOfVirtualServer.get(vsKey);
+    const now = change === 'delete' ? undefined : owner;
+    if (before !== now) {
+      if (before !== undefined) {
+        const names = this.virtualServersByService.get(before);
+        names?.delete(vs.metadata.name);
+        if (names?.size === 0) this.virtualServersByService.delete(before);
+      }
+      if (now === undefined) this.serviceOfVirtualServer.delete(vsKey);
+      else {
+        this.serviceOfVirtualServer.set(vsKey, now);
+        this.virtualServersByService.set(now, (this.virtualServersByService.get(now) ?? new Set()).add(vs.metadata.name));
+      }
+    }
+    return owner ?? before;
   }
 
   private poolQueueForIp(ip: string): void {
@@ -284,7 +337,7 @@ export class LoadBalancerController {
   private async reconcileService(key: string): Promise<void> {
     const [namespace = '', name = ''] = key.split('/');
     const service = this.services.get(name, namespace);
-    const labelled = this.virtualServers.list(namespace).filter((vs) => vs.metadata.labels?.[serviceNameLabel] === name);
+    const labelled = [...(this.virtualServersByService.get(key) ?? [])].flatMap((vsName) => this.virtualServers.get(vsName, namespace) ?? []);
     const owned = labelled.filter((vs) => vs.metadata.ownerReferences?.some((o) => o.kind === 'Service' && o.uid === service?.metadata?.uid));
     if (!service || service.metadata?.deletionTimestamp || !isServedService(service, this.options.classConfig)) {
       for (const vs of service ? owned : labelled) await this.ignoreNotFound(this.write.deleteVirtualServer(namespace, vs.metadata.name));
