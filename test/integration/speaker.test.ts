@@ -136,6 +136,29 @@ describe('the speaker against the real kube-apiserver (kernel recorded)', () => 
     await waitFor('the status to follow', async () => (await status())?.readyRealServers === 1 && (await entry(nodes[0]!))?.realServers === 0, 20_000);
   });
 
+  it('takes the real servers of a selector from the watched pods', async () => {
+    const selVip = '198.51.100.78';
+    await vs.create({
+      apiVersion: 'tsvs.io/v1alpha1',
+      kind: 'VirtualServer',
+      metadata: { name: 'sel' },
+      spec: { ports: [{ port: 443 }], realServers: { selector: { matchLabels: { app: 'sel' } } } },
+    });
+    await applyVirtualServerStatus(kc.makeApiClient(CustomObjectsApi), namespace, 'sel', 'tsvs-controller', { vip: selVip });
+    await core.createNamespacedPod({ namespace, body: { metadata: { name: 'sel-a', labels: { app: 'sel' } }, spec: { nodeName: nodes[1], containers: [{ name: 'c', image: 'example.invalid/c' }] } } });
+    await core.patchNamespacedPodStatus(
+      {
+        name: 'sel-a',
+        namespace,
+        body: { status: { phase: 'Running', podIP: '10.244.2.9', podIPs: [{ ip: '10.244.2.9' }], conditions: [{ type: 'Ready', status: 'True' }] } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const selTable = (i: number) => running[i]!.kernel.table.find((s) => s.service.protocol === 'tcp' && s.service.address === selVip)?.destinations.map((d) => d.address);
+    await waitFor('node 2 to serve the selected pod', async () => JSON.stringify(selTable(1)) === JSON.stringify(['10.244.2.9']), 20_000);
+    expect(selTable(0)).toBeUndefined();
+  });
+
   it('withdraws its status entry when it stops, and hands the kernel its VIPs to clean up', async () => {
     const { speaker, sources, kernel } = running.shift()!;
     await speaker.stop();
