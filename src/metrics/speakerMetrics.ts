@@ -72,6 +72,12 @@ export function createSpeakerMetrics(registry: Registry) {
     syncDuration: new Histogram({ name: `${prefix}sync_duration_seconds`, help: 'One pass from the cached objects to the applied table', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers }),
     syncErrors: new Counter({ name: `${prefix}sync_errors_total`, help: 'Passes that failed and will be retried', registers }),
     ipvsWrites: new Counter({ name: `${prefix}ipvs_writes_total`, help: 'IPVS writes by outcome', labelNames: ['result'] as const, registers }),
+    vanishedServices: new Counter({
+      name: `${prefix}ipvs_services_vanished_total`,
+      help: 'IPVS services of ours that someone else deleted (and we created again), e.g. kube-proxy in IPVS mode without the pools in its excludeCIDRs',
+      labelNames: ['namespace', 'virtualserver'] as const,
+      registers,
+    }),
     rejectedVirtualServers: new Gauge({ name: `${prefix}rejected_virtual_servers`, help: 'VirtualServers this speaker cannot program (reason in its log and their status)', registers }),
     healthChecks: new Counter({ name: `${prefix}health_checks_total`, help: 'Health-check probes of real servers by result', labelNames: ['namespace', 'virtualserver', 'result'] as const, registers }),
     failingRealServers: new Gauge({ name: `${prefix}failing_real_servers`, help: 'Real servers taken out by their health check', labelNames: ['namespace', 'virtualserver'] as const, registers }),

@@ -22,6 +22,11 @@ export interface TableApplied {
   failures: Map<string, string>;
   /** Real servers still draining (weight 0 until their connections end): another pass is due. */
   draining: number;
+  /**
+   * Services (serviceId) a previous pass had programmed that someone else deleted since, and
+   * that this pass created again (kube-proxy in IPVS mode does this to VIPs outside its excludeCIDRs).
+   */
+  vanished: string[];
 }
 
 export interface NodeKernel {

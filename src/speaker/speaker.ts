@@ -192,6 +192,15 @@ export class Speaker {
         `IPVS table: ${applied.writes} write(s)`,
       );
     }
+    for (const service of applied.vanished) {
+      const owner = state.owners.get(service) ?? '';
+      const [namespace = '', virtualserver = ''] = owner.split('/');
+      metrics.vanishedServices.inc({ namespace, virtualserver });
+      log.warn(
+        { event: 'ipvs.service-vanished', service, virtualServer: owner },
+        `IPVS service ${service} of ${owner} was deleted by someone else and created again (kube-proxy in IPVS mode? exclude the address pools with its excludeCIDRs)`,
+      );
+    }
     this.recordFailovers(roles, state, applied.failures.size === 0);
     this.updateGauges(state);
     this.deps.status?.publish(speakerStatuses(this.options.nodeName, state, applied.failures));

@@ -16,6 +16,8 @@ export class RecordingKernel implements NodeKernel {
   stoppedWith: readonly string[] | undefined;
   /** serviceId -> error: the next applies report these services as failed. */
   failing = new Map<string, string>();
+  /** serviceIds the next apply reports as deleted by someone else and created again. */
+  vanishing: string[] = [];
   private readonly states = new Map<string, VrrpStateName>();
 
   constructor(readonly hooks: NodeKernelHooks) {}
@@ -32,7 +34,7 @@ export class RecordingKernel implements NodeKernel {
     const previous = this.tables.at(-1)?.table;
     this.tables.push({ table, owned });
     const writes = JSON.stringify(previous ?? []) === JSON.stringify(table) ? 0 : 1;
-    return { writes: writes + this.failing.size, failures: new Map(this.failing), draining: 0 };
+    return { writes: writes + this.failing.size, failures: new Map(this.failing), draining: 0, vanished: [...this.vanishing.splice(0)] };
   }
 
   async tableStats(): Promise<TableEntry[]> {

@@ -110,6 +110,14 @@ describe('Speaker', () => {
     expect(await registry.getSingleMetricAsString('tsvs_speaker_health_checks_total')).toContain('result="fail"');
   });
 
+  it('reports a service that someone else deleted under it', async () => {
+    kernel.vanishing.push(`tcp/${vip}/80`);
+    speaker.requestSync();
+    await speaker.settled();
+    expect(logs.filter((l) => l.event === 'ipvs.service-vanished')).toEqual([expect.objectContaining({ service: `tcp/${vip}/80`, virtualServer: 'app/web' })]);
+    expect(await registry.getSingleMetricAsString('tsvs_speaker_ipvs_services_vanished_total')).toContain('{namespace="app",virtualserver="web"} 1');
+  });
+
   it('coalesces many requests into one pass after the running one', async () => {
     const before = kernel.tables.length;
     for (let i = 0; i < 10; i++) speaker.requestSync();
