@@ -2,30 +2,12 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { TableEntry } from '../../../src/ipvs/types.js';
 import { createSpeakerMetrics } from '../../../src/metrics/speakerMetrics.js';
+import { ipvsStats, maglevService } from '../../support/ipvsFixtures.js';
 
-const stats = (connections: number) => ({
-  connections: BigInt(connections),
-  packetsIn: 10n,
-  packetsOut: 0n,
-  bytesIn: 1000n,
-  bytesOut: 0n,
-  connectionsPerSecond: 0n,
-  packetsInPerSecond: 0n,
-  packetsOutPerSecond: 0n,
-  bytesInPerSecond: 0n,
-  bytesOutPerSecond: 0n,
-});
+const stats = (connections: number) => ipvsStats({ connections: BigInt(connections), packetsIn: 10n, bytesIn: 1000n });
 
 const entry: TableEntry = {
-  protocol: 'tcp',
-  address: '192.0.2.10',
-  port: 80,
-  scheduler: 'mh',
-  schedulerFlags: { flag1: false, flag2: true, flag3: false },
-  persistent: false,
-  persistenceTimeout: 0,
-  netmask: 32,
-  onePacket: false,
+  ...maglevService('192.0.2.10'),
   stats: stats(7),
   destinations: [
     { address: '10.0.1.5', port: 80, forwarding: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0, activeConnections: 2, inactiveConnections: 0, persistentConnections: 0, stats: stats(5) },

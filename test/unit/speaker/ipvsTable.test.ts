@@ -9,9 +9,9 @@ import { serviceId, type DesiredService } from '../../../src/ipvs/diff.js';
 import { IpvsError } from '../../../src/ipvs/errors.js';
 import type { DestinationState, ServiceConfig, TableEntry, TableState } from '../../../src/ipvs/types.js';
 import { IpvsTable } from '../../../src/speaker/ipvsTable.js';
+import { ipvsStats, maglevService } from '../../support/ipvsFixtures.js';
 
 const log = pino({ level: 'silent' });
-const zero = { connections: 0n, packetsIn: 0n, packetsOut: 0n, bytesIn: 0n, bytesOut: 0n, connectionsPerSecond: 0n, packetsInPerSecond: 0n, packetsOutPerSecond: 0n, bytesInPerSecond: 0n, bytesOutPerSecond: 0n };
 
 /** IPVS in memory: services by id with their real servers; writes applied as the kernel would, some made to fail. */
 class MemoryIpvs {
@@ -21,7 +21,7 @@ class MemoryIpvs {
   async dumpTable(options: { stats?: boolean; only?: (service: ServiceConfig) => boolean } = {}): Promise<TableEntry[]> {
     return [...this.services.values()]
       .filter((s) => options.only?.(s) ?? true)
-      .map((s) => ({ ...s, stats: zero, destinations: s.destinations.map((d) => ({ ...d, stats: zero })) }));
+      .map((s) => ({ ...s, stats: ipvsStats(), destinations: s.destinations.map((d) => ({ ...d, stats: ipvsStats() })) }));
   }
   async execute(writes: IpvsWrite[]): Promise<WriteResult[]> {
     return writes.map((write) => {
@@ -52,7 +52,7 @@ class MemoryIpvs {
 }
 
 const service = (address: string, port = 80): DesiredService => ({
-  service: { protocol: 'tcp', address, port, scheduler: 'mh', schedulerFlags: { flag1: false, flag2: true, flag3: false }, persistent: false, persistenceTimeout: 0, netmask: 32, onePacket: false },
+  service: maglevService(address, port),
   destinations: [{ address: '10.0.1.5', port, forwarding: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0 }],
 });
 

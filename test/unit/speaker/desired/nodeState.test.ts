@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDesiredTable } from '../../../../src/ipvs/schema.js';
 import { desiredNodeState, healthKey } from '../../../../src/speaker/nodeState.js';
 import { defaultVrid, groupKey } from '../../../../src/speaker/desired/vrrpGroups.js';
+import { maglevService } from '../../../support/ipvsFixtures.js';
 import { endpointSlice, node, pod, stateInput, virtualServer } from './fixtures.js';
 
 const vip = '192.0.2.10';
@@ -24,17 +25,7 @@ describe('desiredNodeState: the two tiers', () => {
     const state = desiredNodeState(stateInput({ virtualServers: [web], endpointSlices: [webSlice], roles: master }));
     expect(state.table).toEqual([
       {
-        service: {
-          protocol: 'tcp',
-          address: vip,
-          port: 80,
-          scheduler: 'mh',
-          schedulerFlags: { flag1: false, flag2: true, flag3: false },
-          persistent: false,
-          persistenceTimeout: 0,
-          netmask: 32,
-          onePacket: false,
-        },
+        service: maglevService(vip, 80),
         destinations: ['10.0.1.5', '10.0.2.5', '10.0.3.5'].map((address) => ({ address, port: 80, forwarding: 'dr', weight: 1, upperThreshold: 0, lowerThreshold: 0 })),
       },
     ]);
