@@ -21,6 +21,7 @@ import {
 import { IpvsDecodeError, IpvsEncodeError } from '../../../src/ipvs/errors.js';
 import type { DestinationConfig, Family, ServiceConfig, ServiceKey } from '../../../src/ipvs/types.js';
 import { beMask, hostU32, inet16, inet6, kernelDestinationMessage, kernelServiceMessage, writeStats } from './kernelReplies.js';
+import { ipvsStats } from '../../support/ipvsFixtures.js';
 
 const noFlags = { flag1: false, flag2: false, flag3: false };
 const tcpService: ServiceConfig = {
@@ -48,18 +49,7 @@ function asReply(encoded: Buffer, nestedType: number): Buffer {
   return new AttributeWriter().bytes(nestedType, Buffer.concat([attrs, stats.toBuffer()])).toBuffer();
 }
 
-const zeroStats = {
-  connections: 0n,
-  packetsIn: 0n,
-  packetsOut: 0n,
-  bytesIn: 0n,
-  bytesOut: 0n,
-  connectionsPerSecond: 0n,
-  packetsInPerSecond: 0n,
-  packetsOutPerSecond: 0n,
-  bytesInPerSecond: 0n,
-  bytesOutPerSecond: 0n,
-};
+const zeroStats = ipvsStats();
 
 describe('encodeService', () => {
   it('produces the exact bytes of an IPv4 TCP service: ports and IPv4 netmask big-endian, the rest host-endian', () => {
