@@ -52,6 +52,13 @@ export class LoadBalancerController {
   private poolInputs = '';
   /** namespace/Service -> names of the VirtualServers labelled as that Service's, so a Service's reconcile does not scan them all. */
   private readonly virtualServersByService = new Map<string, Set<string>>();
+  /**
+   * Writes the caches have not shown yet, so that a reconcile running on a stale cache does not
+   * repeat them: VirtualServers created (until their watch event), and Service ingress
+   * published (with the Service's resourceVersion before the write: a newer one ends it).
+   */
+  private readonly createdVirtualServers = new Set<string>();
+  private readonly publishedIngress = new Map<string, { resourceVersion: string | undefined; ingress: string }>();
   /** VirtualServers whose last allocation failed: queued again whenever an address is freed. */
   private readonly unallocated = new Set<string>();
   /** namespace/VirtualServer -> the namespace/Service its label names, to move it when the label changes. */
@@ -126,6 +133,7 @@ export class LoadBalancerController {
       () => custom.listClusterCustomObject({ group, version, plural: virtualServerResource.plural }) as Promise<KubernetesListObject<VirtualServer>>,
       {
         onChange: (vs, change) => {
+          this.createdVirtualServers.delete(key(vs));
           this.virtualServerQueue.add(key(vs));
           const owner = this.indexByService(vs, change);
           if (owner !== undefined) this.serviceQueue.add(owner);
@@ -329,9 +337,10 @@ export class LoadBalancerController {
     return owner ?? before;
   }
 
+  /** A second's delay folds a burst of allocations into one status write per pool. */
   private poolQueueForIp(ip: string): void {
     const pool = this.allocator.poolOf(ip);
-    if (pool) this.poolQueue.add(pool.name);
+    if (pool) this.poolQueue.addAfter(pool.name, 1000);
   }
 
   private async reconcileService(key: string): Promise<void> {
@@ -341,7 +350,10 @@ export class LoadBalancerController {
     const owned = labelled.filter((vs) => vs.metadata.ownerReferences?.some((o) => o.kind === 'Service' && o.uid === service?.metadata?.uid));
     if (!service || service.metadata?.deletionTimestamp || !isServedService(service, this.options.classConfig)) {
       for (const vs of service ? owned : labelled) await this.ignoreNotFound(this.write.deleteVirtualServer(namespace, vs.metadata.name));
-      if (!service) return;
+      if (!service) {
+        this.publishedIngress.delete(key);
+        return;
+      }
       const finalizers = service.metadata?.finalizers ?? [];
       if (!service.metadata?.deletionTimestamp && finalizers.includes(serviceFinalizer) && (service.status?.loadBalancer?.ingress?.length ?? 0) > 0) {
         await this.write.patchServiceIngress(namespace, name, []);
@@ -363,9 +375,12 @@ export class LoadBalancerController {
     }
     for (const want of desired.virtualServers) {
       const existing = this.virtualServers.get(want.metadata.name, namespace);
+      const wantKey = `${namespace}/${want.metadata.name}`;
       if (!existing) {
+        if (this.createdVirtualServers.has(wantKey)) continue;
         try {
           await this.write.createVirtualServer({ ...want, metadata: { ...want.metadata, finalizers: [virtualServerFinalizer] } });
+          this.createdVirtualServers.add(wantKey);
         } catch (err) {
           if (isAlreadyExists(err)) continue;
           throw err;
@@ -382,9 +397,13 @@ export class LoadBalancerController {
       const vip = this.virtualServers.get(want.metadata.name, namespace)?.status?.vip;
       return vip ? [{ ip: vip, ipMode: 'Proxy' }] : [];
     });
-    const current = service.status?.loadBalancer?.ingress ?? [];
-    if (JSON.stringify(current.map((i) => [i.ip, i.ipMode])) !== JSON.stringify(ingress.map((i) => [i.ip, i.ipMode]))) {
+    const current = JSON.stringify((service.status?.loadBalancer?.ingress ?? []).map((i) => [i.ip, i.ipMode]));
+    const wantedIngress = JSON.stringify(ingress.map((i) => [i.ip, i.ipMode]));
+    const published = this.publishedIngress.get(key);
+    if (published && (published.resourceVersion !== service.metadata?.resourceVersion || published.ingress !== wantedIngress)) this.publishedIngress.delete(key);
+    if (current !== wantedIngress && !this.publishedIngress.has(key)) {
       await this.write.patchServiceIngress(namespace, name, ingress);
+      this.publishedIngress.set(key, { resourceVersion: service.metadata?.resourceVersion, ingress: wantedIngress });
       if (ingress.length > 0) {
         this.recordEvent({ apiVersion: 'v1', kind: 'Service', metadata: service.metadata }, 'Normal', 'LoadBalancerIngress', `published ${ingress.map((i) => i.ip).join(', ')}`);
       }
