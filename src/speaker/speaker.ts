@@ -179,7 +179,8 @@ export class Speaker {
     });
     this.reportRejections(state.rejected);
     this.health.setTargets(state.healthTargets);
-    await this.kernel.setVrrp(state.instances.map(instanceSettings), state.heldWhileBackup);
+    // The table first: after a transition, tier 1 must not wait behind the address moves that
+    // VipHolder is already making for that same transition.
     const owned = [...new Set([...this.owned, ...state.vips])];
     const applied = await this.kernel.applyTable(state.table, owned);
     this.owned = applied.failures.size === 0 ? state.vips : owned;
@@ -188,7 +189,7 @@ export class Speaker {
     if (applied.failures.size > 0) metrics.ipvsWrites.inc({ result: 'failed' }, applied.failures.size);
     if (applied.writes > 0) {
       log.info(
-        { event: 'ipvs.applied', writes: applied.writes, failed: applied.failures.size, services: state.table.length, draining: applied.draining, masters: [...roles].filter(([, r]) => r === 'master').map(([k]) => k) },
+        { event: 'ipvs.applied', ms: Math.round(performance.now() - started), writes: applied.writes, failed: applied.failures.size, services: state.table.length, draining: applied.draining, masters: [...roles].filter(([, r]) => r === 'master').map(([k]) => k) },
         `IPVS table: ${applied.writes} write(s)`,
       );
     }
@@ -202,6 +203,7 @@ export class Speaker {
       );
     }
     this.recordFailovers(roles, state, applied.failures.size === 0);
+    await this.kernel.setVrrp(state.instances.map(instanceSettings), state.heldWhileBackup);
     this.updateGauges(state);
     this.deps.status?.publish(speakerStatuses(this.options.nodeName, state, applied.failures));
     metrics.syncDuration.observe((performance.now() - started) / 1000);
