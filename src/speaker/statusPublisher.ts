@@ -4,6 +4,8 @@ import { applyVirtualServerStatus, isNotFound } from '../controllers/kubeWriter.
 import type { VirtualServerStatus } from '../kube/virtualServer.js';
 import type { Logger } from '../log.js';
 
+const writeTimeoutMs = 30_000;
+
 export type ApplyStatus = (namespace: string, name: string, status: VirtualServerStatus) => Promise<unknown>;
 
 /** Server-side apply with this speaker's own field manager, so speakers never overwrite each other's entries. */
@@ -73,12 +75,19 @@ export class StatusPublisher {
     const json = this.desired.get(key);
     if (json === undefined || this.written.get(key) === json) return;
     const [namespace = '', name = ''] = key.split('/');
+    let timer: NodeJS.Timeout | undefined;
+    // A connection the API server never answers must not hold the queue: the write is retried.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`status write of ${key} got no answer within ${writeTimeoutMs} ms`)), writeTimeoutMs);
+    });
     try {
-      await this.apply(namespace, name, JSON.parse(json) as VirtualServerStatus);
+      await Promise.race([this.apply(namespace, name, JSON.parse(json) as VirtualServerStatus), timeout]);
     } catch (err) {
       // Deleted meanwhile: nothing to report on.
       if (isNotFound(err)) return;
       throw err;
+    } finally {
+      clearTimeout(timer);
     }
     this.written.set(key, json);
   }
