@@ -2,28 +2,27 @@
 // the VIP answering from every pod, the IPVS tables of every node, a failover and its gap.
 //   npm run demo [-- --manual] [-- --pause SECONDS]
 // --manual programs VIPs and IPVS by hand instead of running the speakers (harness check);
-// --rp-filter 0 sets the nodes' rp_filter to 0 once the speakers run (a diagnostic).
+// --veth-address gives the node side of each pod's veth an address (as a bridge CNI does).
 import { runE2eLab } from './e2eLab.js';
 
 const args = process.argv.slice(2);
 const manual = args.includes('--manual');
 const pauseAt = args.indexOf('--pause');
 const apiPauseSeconds = pauseAt >= 0 ? Number(args[pauseAt + 1]) : 20;
-const rpFilterAt = args.indexOf('--rp-filter');
-const nodeRpFilter = rpFilterAt >= 0 ? (args[rpFilterAt + 1] as '0' | '1' | '2') : undefined;
+const podVethAddress = args.includes('--veth-address');
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 
-out(`tsvs demo: a qemu VM with 3 nodes, 5 pods and a client; kube-apiserver and the tsvs controller on this host${manual ? ' (speakers replaced by hand-programmed IPVS)' : ''}.`);
+out(`tsvs demo: a qemu VM with 3 nodes, 7 pods (2 on the node segment) and a client; kube-apiserver and the tsvs controller on this host${manual ? ' (speakers replaced by hand-programmed IPVS)' : ''}.`);
 out('This takes a few minutes under software emulation.');
 const started = Date.now();
-const { run, vips } = await runE2eLab({ speaker: manual ? 'manual' : 'real', apiPauseSeconds, nodeRpFilter, log: (line) => process.stderr.write(`${line}\n`) });
+const { run, vips } = await runE2eLab({ speaker: manual ? 'manual' : 'real', apiPauseSeconds, podVethAddress, log: (line) => process.stderr.write(`${line}\n`) });
 const results = run.results as Array<Record<string, unknown> & { name: string }>;
 const result = (name: string) => results.find((r) => r.name === name);
 
 out(`\nVIPs allocated by the controller: ${Object.entries(vips).map(([s, v]) => `${s} ${v}`).join(', ')}`);
 const speakers = result('speakers');
 out(`speakers: ${speakers?.ok ? `running, ${String(speakers.master)} is master of ${vips.web}` : 'did not start (see the guest output below)'}`);
-if (nodeRpFilter !== undefined) out(`(diagnostic: the nodes' rp_filter set to ${nodeRpFilter} after the speakers started)`);
+if (podVethAddress) out("(the node side of each pod's veth has an address, as on a bridge CNI)");
 for (const name of ['spread', 'flat']) {
   const r = result(name);
   if (!r || r.skipped) continue;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { e2eTopology } from './e2eCluster.js';
@@ -50,6 +51,13 @@ const results = {
   final: spread,
 };
 
+function replayed(outputLog: string): E2eRun {
+  const output = readFileSync(outputLog, 'utf8');
+  const results = [...output.matchAll(/^LAB_RESULT (.*)$/gm)].map((m) => JSON.parse(m[1]!) as { name: string; vips?: Record<string, string> });
+  const vips = results.find((r) => r.name === 'realserver-init')?.vips ?? {};
+  return { run: { exitCode: 0, output, results, timings: { bootMs: 0, totalMs: 0 } }, asks: [], vips, workDir: '' };
+}
+
 const podsOf = (service: string) => e2eTopology.pods.filter((p) => p.service === service && p.endpoint).map((p) => p.name).sort();
 const nodesOf = (service: string) => [...new Set(e2eTopology.pods.filter((p) => p.service === service && p.endpoint).map((p) => p.node))].sort();
 
@@ -69,7 +77,9 @@ describe('tsvs end to end: controller, speakers, real-server pods, real kernel',
   };
 
   beforeAll(async () => {
-    e2e = await runE2eLab({ apiPauseSeconds: API_PAUSE_S, log: (line) => process.stderr.write(`${line}\n`) });
+    // E2E_REPLAY=output.log of a kept run (LAB_KEEP=1): check these assertions against it, without a VM.
+    const replay = process.env.E2E_REPLAY;
+    e2e = replay ? replayed(replay) : await runE2eLab({ apiPauseSeconds: API_PAUSE_S, log: (line) => process.stderr.write(`${line}\n`) });
     const figures = e2e.run.results.filter((r) => ['failover', 'outage'].includes((r as { name: string }).name));
     process.stderr.write(`e2e lab: exit ${e2e.run.exitCode}, boot ${e2e.run.timings.bootMs} ms, total ${e2e.run.timings.totalMs} ms; ${JSON.stringify(figures)}\n`);
   }, 900_000);

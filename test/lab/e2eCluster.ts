@@ -26,7 +26,7 @@ import { stopProcess, StopWaiting, waitFor } from '../support/processes.js';
 import { agreement, type NodeView } from './e2eAgreement.js';
 import type { AskHandler } from './labAsk.js';
 import { repoRoot } from './lab.js';
-import { labBundleDir } from './vrrpLab.js';
+import { labBundleDir, labBundleOptions } from './vrrpLab.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const namespace = 'default';
@@ -96,18 +96,10 @@ const chunkPrefix = 'e2e-chunk-';
 export async function bundleE2ePrograms(): Promise<{ cli: string; app: string }> {
   if (existsSync(labBundleDir)) for (const file of readdirSync(labBundleDir)) if (file.startsWith(chunkPrefix)) rmSync(join(labBundleDir, file));
   await build({
+    ...labBundleOptions,
     entryPoints: { tsvs: join(repoRoot, 'src/cli.ts'), e2eApp: join(repoRoot, 'test/lab/e2eApp.ts') },
-    outdir: labBundleDir,
-    outExtension: { '.js': '.mjs' },
     chunkNames: `${chunkPrefix}[name]-[hash]`,
-    bundle: true,
     splitting: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    external: ['netlink'],
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'warning',
   });
   return { cli: join(labBundleDir, 'tsvs.mjs'), app: join(labBundleDir, 'e2eApp.mjs') };
 }

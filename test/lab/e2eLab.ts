@@ -11,10 +11,10 @@ export interface E2eOptions {
   /** How long kube-apiserver stays stopped in scenario 5. */
   apiPauseSeconds?: number;
   /**
-   * A diagnostic: the nodes' net.ipv4.conf.all.rp_filter once the speakers run (E2E_NODE_RP_FILTER
-   * in guest/e2e.sh). Unset (the default): whatever the speaker sets.
+   * The node side of each pod's veth carries an address, as on a bridge CNI (E2E_POD_VETH_ADDRESS
+   * in guest/e2e.sh). Default: none, as with Calico or Cilium.
    */
-  nodeRpFilter?: '0' | '1' | '2';
+  podVethAddress?: boolean;
   /** Progress lines (host side). */
   log?: (line: string) => void;
   timeoutMs?: number;
@@ -52,7 +52,7 @@ export async function runE2eLab(opts: E2eOptions = {}): Promise<E2eRun> {
         E2E_APP: programs.app,
         E2E_SPEAKER: opts.speaker ?? 'real',
         E2E_API_PAUSE_S: String(opts.apiPauseSeconds ?? 30),
-        ...(opts.nodeRpFilter !== undefined && { E2E_NODE_RP_FILTER: opts.nodeRpFilter }),
+        ...(opts.podVethAddress && { E2E_POD_VETH_ADDRESS: '1' }),
       },
       onShare: (shareDir) => {
         asks = serveAsks(shareDir, deferredHandlers(clusterStarting, shareDir, log));

@@ -1,4 +1,4 @@
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { join } from 'node:path';
 import { repoRoot } from './lab.js';
 
@@ -9,18 +9,20 @@ import { repoRoot } from './lab.js';
  */
 export const labBundleDir = join(repoRoot, '.cache/lab/bundle');
 
+/** esbuild options of a lab bundle: ESM for node 20, `.mjs` files in labBundleDir. */
+export const labBundleOptions = {
+  outdir: labBundleDir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  // netlink finds its own native part relative to its package directory.
+  external: ['netlink'],
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  logLevel: 'warning',
+} satisfies BuildOptions;
+
 export async function bundleVrrpPrograms(): Promise<void> {
-  await build({
-    entryPoints: ['vrrpNode', 'vrrpInject', 'vrrpProbe'].map((name) => join(repoRoot, 'test/lab', `${name}.ts`)),
-    outdir: labBundleDir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // netlink finds its own native part relative to its package directory.
-    external: ['netlink'],
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
+  await build({ ...labBundleOptions, entryPoints: ['vrrpNode', 'vrrpInject', 'vrrpProbe'].map((name) => join(repoRoot, 'test/lab', `${name}.ts`)) });
 }
