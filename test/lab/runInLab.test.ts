@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LabError, repoRoot, runInLab } from './lab.js';
+import { serveAsks, type AskServer } from './labAsk.js';
 
 /** Work directories of lab VMs still running although their run has ended (its directory is gone). */
 function orphanedVms(): string[] {
@@ -36,6 +37,18 @@ describe('runInLab', () => {
     } finally {
       server.close();
     }
+  });
+
+  it("answers the guest's lab_ask requests while it runs (onShare, serveAsks)", async () => {
+    let asks: AskServer | undefined;
+    const run = await runInLab(`${repoRoot}/test/lab/guest/ask.sh`, {
+      onShare: (dir) => {
+        asks = serveAsks(dir, { double: async (arg) => ({ n: (arg as { n: number }).n * 2 }) });
+      },
+    }).finally(() => asks?.stop());
+    expect(run.exitCode, run.output).toBe(0);
+    expect(run.results).toEqual([{ name: 'asks', first: { n: 42 }, second: { n: 84 }, unknownError: expect.stringContaining('lab_ask nonsense: no handler for nonsense') }]);
+    expect(asks!.log.map((a) => a.name)).toEqual(['double', 'double', 'nonsense']);
   });
 
   it('kills qemu when the run times out and leaves no process behind', async () => {
