@@ -50,6 +50,7 @@ export async function applyPlan(executor: WriteExecutor, writes: readonly Planne
     logger.warn({ operation: write.kind, target: writeTarget(write), why: write.reason, error: error.message, ...kernel }, 'ipvs write failed');
   }
   const failed = applied.filter((a) => a.error).length;
-  logger.info({ writes: writes.length, failed }, 'ipvs writes applied');
+  // A converged pass writes nothing: not worth a line at info on every pass.
+  logger[writes.length > 0 ? 'info' : 'debug']({ writes: writes.length, failed }, 'ipvs writes applied');
   return applied;
 }
