@@ -22,6 +22,7 @@ import { checkPools, poolSize, type PoolCheck } from './ipam/pools.js';
 import { VipAllocator, type AllocationRequest } from './ipam/vipAllocator.js';
 import { isAlreadyExists, isNotFound, type KubeWriter } from './kubeWriter.js';
 import { desiredVirtualServers, isServedService, serviceNameLabel, type ServiceClassConfig } from './serviceVirtualServers.js';
+import { virtualServerReadiness } from './virtualServerReadiness.js';
 import { WorkQueue } from './workQueue.js';
 
 export const virtualServerFinalizer = 'tsvs.io/vip';
@@ -48,6 +49,8 @@ export class LoadBalancerController {
   private serviceCidrs: WatchedCache<V1ServiceCIDR> | undefined;
   private readonly allocator = new VipAllocator();
   private poolCheck: PoolCheck = { usable: [], problems: new Map() };
+  /** Nodes whose Ready condition is True: only their speakers' status entries count. */
+  private liveNodes: ReadonlySet<string> = new Set();
   /** What the last pool check was computed from: pool specs, node addresses, Service CIDRs. */
   private poolInputs = '';
   /** namespace/Service -> names of the VirtualServers labelled as that Service's, so a Service's reconcile does not scan them all. */
@@ -112,7 +115,19 @@ export class LoadBalancerController {
         for (const vs of this.virtualServers.list(ns.metadata?.name)) this.virtualServerQueue.add(key(vs));
       },
     }, this.log);
-    this.nodes = await startWatchedCache(this.kc, '/api/v1/nodes', () => core.listNode(), { onChange: refreshPools }, this.log);
+    this.nodes = await startWatchedCache(
+      this.kc,
+      '/api/v1/nodes',
+      () => core.listNode(),
+      {
+        onChange: () => {
+          if (!this.started) return;
+          this.refreshPools();
+          this.refreshLiveNodes();
+        },
+      },
+      this.log,
+    );
     this.serviceCidrs = await this.watchServiceCidrs(refreshPools);
     this.pools = await startWatchedCache(
       this.kc,
@@ -146,6 +161,7 @@ export class LoadBalancerController {
     }, this.log);
 
     this.refreshPools();
+    this.refreshLiveNodes();
     this.restoreAllocations();
     this.started = true;
     for (const svc of this.services.list()) this.serviceQueue.add(key(svc));
@@ -278,6 +294,10 @@ export class LoadBalancerController {
       status = { vip: this.allocator.ipOf(key), conditions: conditions as VirtualServerStatus['conditions'] };
     }
     status.observedGeneration = generation;
+    const readiness = virtualServerReadiness({ vipAllocated: result.ok, entries: vs.status?.nodes ?? [], liveNodes: this.liveNodes, generation });
+    status.masterNode = readiness.masterNode;
+    status.readyRealServers = readiness.readyRealServers;
+    status.conditions = withCondition(withCondition(status.conditions, readiness.programmed, now), readiness.ready, now) as VirtualServerStatus['conditions'];
     const wanted = statusKey(status);
     if (statusKey(vs.status ?? {}) === wanted) {
       this.writtenStatus.delete(key);
@@ -290,10 +310,16 @@ export class LoadBalancerController {
       this.recordEvent(vs, 'Warning', result.reason, result.message);
       this.log.warn({ event: 'allocation.failed', key, reason: result.reason, message: result.message }, 'no VIP for VirtualServer');
     }
+    const wasReady = vs.status?.conditions?.find((c) => c.type === 'Ready');
+    if (result.ok && (wasReady?.status !== readiness.ready.status || wasReady.reason !== readiness.ready.reason)) {
+      this.recordEvent(vs, readiness.ready.status === 'True' ? 'Normal' : 'Warning', readiness.ready.reason, readiness.ready.message);
+    }
     await this.write.applyVirtualServerStatus(namespace, name, {
       ...(status.vip !== undefined && { vip: status.vip }),
+      ...(status.masterNode !== undefined && { masterNode: status.masterNode }),
+      ...(status.readyRealServers !== undefined && { readyRealServers: status.readyRealServers }),
       observedGeneration: status.observedGeneration,
-      conditions: status.conditions?.filter((c) => c.type === 'VIPAllocated'),
+      conditions: status.conditions?.filter((c) => controllerConditions.includes(c.type)),
     });
     this.writtenStatus.set(key, wanted);
   }
@@ -313,6 +339,14 @@ export class LoadBalancerController {
   private addressFreed(ip: string): void {
     this.poolQueueForIp(ip);
     for (const waiting of this.unallocated) this.virtualServerQueue.add(waiting);
+  }
+
+  /** Re-queues every VirtualServer when the set of Ready nodes changed (not on every node heartbeat). */
+  private refreshLiveNodes(): void {
+    const live = new Set(this.nodes.list().filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata!.name!));
+    if (live.size === this.liveNodes.size && [...live].every((n) => this.liveNodes.has(n))) return;
+    this.liveNodes = live;
+    if (this.started) for (const vs of this.virtualServers.list()) this.virtualServerQueue.add(keyOf(vs));
   }
 
   /** Keeps virtualServersByService current; returns the namespace/Service the VirtualServer's label names, if any. */
@@ -451,12 +485,16 @@ export class LoadBalancerController {
   }
 }
 
+/** The conditions the controller writes; speakers and the webhook write their own fields. */
+const controllerConditions = ['VIPAllocated', 'Programmed', 'Ready'];
+
 /** What the controller owns of a VirtualServer's status, as a string for comparison (condition times left out). */
 function statusKey(status: VirtualServerStatus): string {
-  const conditions = [...(status.conditions ?? [])]
-    .filter((c) => c.type === 'VIPAllocated')
-    .map((c) => [c.status, c.reason, c.message, c.observedGeneration]);
-  return JSON.stringify([status.vip ?? null, status.observedGeneration ?? null, conditions]);
+  const conditions = controllerConditions.map((type) => {
+    const c = status.conditions?.find((x) => x.type === type);
+    return c ? [c.status, c.reason, c.message, c.observedGeneration] : null;
+  });
+  return JSON.stringify([status.vip ?? null, status.observedGeneration ?? null, status.masterNode ?? null, status.readyRealServers ?? null, conditions]);
 }
 
 function keyOf(vs: VirtualServer): string {

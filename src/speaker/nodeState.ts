@@ -60,8 +60,6 @@ export interface VirtualServerNodeState {
   role: NodeRole;
   /** Distinct real servers this node's table sends to. */
   realServers: number;
-  /** Distinct real servers in the cluster that are ready and pass the health check. */
-  readyRealServers: number;
   message: string;
 }
 
@@ -228,7 +226,6 @@ export function desiredNodeState(input: NodeStateInput): NodeState {
     const vrid = vridOf.get(vs.vip) as number;
     const master = input.roles.get(groupKey(vs.family, vrid)) === 'master';
     const programmed = new Set<string>();
-    const ready = new Set<string>();
     vs.ports.forEach((port, index) => {
       const slices = 'serviceName' in vs.realServers ? (slicesByService.get(`${vs.namespace}/${vs.realServers.serviceName}`) ?? []) : [];
       const servers = realServersOf(vs, port, slices, podsByNamespace.get(vs.namespace) ?? []);
@@ -237,7 +234,6 @@ export function desiredNodeState(input: NodeStateInput): NodeState {
       // Tier 1 on the master: every real server. Tier 2 elsewhere: this node's own.
       const isLocal = (server: RealServer) => server.nodeName === input.nodeName;
       const used = master ? passing : passing.filter(isLocal);
-      for (const server of passing) ready.add(server.address);
       if (vs.healthCheck) {
         for (const server of servers.filter((s) => s.ready && (master || isLocal(s)))) {
           const key = healthKey(vs.key, server.address, checkPort(server));
@@ -264,7 +260,6 @@ export function desiredNodeState(input: NodeStateInput): NodeState {
       vrid,
       role,
       realServers: programmed.size,
-      readyRealServers: ready.size,
       message: roleMessage(role, programmed.size, held.has(vs.vip)),
     });
   }

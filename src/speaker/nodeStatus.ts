@@ -3,8 +3,10 @@ import type { NodeState } from './nodeState.js';
 
 /**
  * The status fields this speaker owns in each VirtualServer (applied with its own field
- * manager): its entry in status.nodes, and, while it is master, masterNode and
- * readyRealServers. Pure.
+ * manager): its entry in status.nodes, and nothing else. The controller derives masterNode,
+ * readyRealServers and the Programmed and Ready conditions from every node's entry: fields
+ * several speakers wrote in turn were lost when one that had stepped back applied without them.
+ * Pure.
  */
 export function speakerStatuses(
   nodeName: string,
@@ -21,7 +23,6 @@ export function speakerStatuses(
     const failure = failedBy.get(vs.key);
     statuses.set(vs.key, {
       nodes: [{ name: nodeName, role: vs.role, programmed: failure === undefined, realServers: vs.realServers, message: failure === undefined ? vs.message : `IPVS write failed: ${failure}` }],
-      ...(vs.role === 'Master' ? { masterNode: nodeName, readyRealServers: vs.readyRealServers } : {}),
     });
   }
   for (const { key, reason } of state.rejected) {

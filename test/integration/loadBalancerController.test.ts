@@ -1,11 +1,11 @@
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEventRecorder } from '../../src/controllers/eventRecorder.js';
-import { createKubeWriter } from '../../src/controllers/kubeWriter.js';
+import { applyVirtualServerStatus, createKubeWriter } from '../../src/controllers/kubeWriter.js';
 import { LoadBalancerController, serviceFinalizer, virtualServerFinalizer } from '../../src/controllers/loadBalancerController.js';
 import type { AddressPool } from '../../src/kube/addressPool.js';
-import type { VirtualServer } from '../../src/kube/virtualServer.js';
+import type { VirtualServer, VirtualServerNodeStatus } from '../../src/kube/virtualServer.js';
 import { createLogger } from '../../src/log.js';
 import { createControllerMetrics } from '../../src/metrics/controllerMetrics.js';
 import { createTestNamespace, eventReasons, testKubeConfig } from '../support/kube.js';
@@ -215,6 +215,46 @@ describe('the load-balancer controller on a real kube-apiserver', () => {
     await waitFor('the Service to go', async () => !(await core.listNamespacedService({ namespace: ns })).items.some((s) => s.metadata?.name === 'share-c'), 30_000);
     await createService(service('reuse', { annotations: { 'tsvs.io/loadBalancerIPs': vip! } }));
     await waitFor('the released VIP to be reusable', async () => (await ingressOf('reuse'))[0] === `${vip}/Proxy`, 30_000);
+  });
+
+  it("derives masterNode, readyRealServers, Programmed and Ready from the speakers' entries of Ready nodes", async () => {
+    const nodes = [`${ns}-n1`, `${ns}-n2`];
+    const nodeReady = (name: string, status: 'True' | 'False') =>
+      core.patchNodeStatus({ name, body: { status: { conditions: [{ type: 'Ready', status, reason: 'Test', message: 'test' }] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    const report = (node: string, entry: Omit<VirtualServerNodeStatus, 'name'>) =>
+      applyVirtualServerStatus(custom, ns, 'ready', `tsvs-speaker-${node}`, { nodes: [{ name: node, ...entry }] });
+    for (const name of nodes) {
+      await core.createNode({ body: { metadata: { name } } });
+      await nodeReady(name, 'True');
+    }
+    try {
+      await createService(service('ready'));
+      await waitForIngress('ready');
+      await waitFor('Programmed False without speakers', async () => (await condition('ready', 'Programmed'))?.reason === 'NoMaster', 30_000);
+      expect(await condition('ready', 'Ready')).toMatchObject({ status: 'False', reason: 'NoMaster' });
+
+      await report(nodes[0]!, { role: 'Master', programmed: true, realServers: 3, message: 'tier 1' });
+      await report(nodes[1]!, { role: 'Backup', programmed: true, realServers: 1, message: 'tier 2' });
+      await waitFor('Ready', async () => (await condition('ready', 'Ready'))?.status === 'True', 30_000);
+      expect((await readVs('ready'))?.status).toMatchObject({ masterNode: nodes[0], readyRealServers: 3 });
+      expect(await condition('ready', 'Programmed')).toMatchObject({ status: 'True', message: `master ${nodes[0]}; 2 nodes programmed` });
+      await waitFor('a Ready event', async () => (await eventReasons(kc, ns, 'ready')).includes('Ready'), 30_000);
+
+      // The master's node dies: its entry stays (no speaker withdraws it) but no longer counts.
+      await nodeReady(nodes[0]!, 'False');
+      await waitFor('no master', async () => (await condition('ready', 'Programmed'))?.reason === 'NoMaster', 30_000);
+      expect((await readVs('ready'))?.status?.masterNode).toBeUndefined();
+      await report(nodes[1]!, { role: 'Master', programmed: false, realServers: 2, message: 'IPVS write failed: EINVAL' });
+      await waitFor('the new master', async () => (await readVs('ready'))?.status?.masterNode === nodes[1], 30_000);
+      expect(await condition('ready', 'Programmed')).toMatchObject({ status: 'False', reason: 'NodesNotProgrammed', message: `${nodes[1]}: IPVS write failed: EINVAL` });
+      await report(nodes[1]!, { role: 'Master', programmed: true, realServers: 2, message: 'tier 1' });
+      await waitFor('Ready again', async () => (await condition('ready', 'Ready'))?.status === 'True', 30_000);
+      const status = (await readVs('ready'))!.status!;
+      expect(status).toMatchObject({ vip: expect.any(String), masterNode: nodes[1], readyRealServers: 2 });
+      expect(status.nodes?.map((n) => n.name).sort()).toEqual([...nodes].sort());
+    } finally {
+      for (const name of nodes) await core.deleteNode({ name });
+    }
   });
 
   it('recreates a VirtualServer deleted under a live Service', async () => {

@@ -11,16 +11,15 @@ const vs = (name: string, role: 'Master' | 'Backup'): VirtualServerNodeState => 
   vrid: 9,
   role,
   realServers: role === 'Master' ? 3 : 1,
-  readyRealServers: 3,
   message: `${role} message`,
 });
 
 describe('speakerStatuses', () => {
-  it('reports this node in status.nodes, and masterNode with readyRealServers only while master', () => {
+  it('reports this node in status.nodes and nothing else (masterNode is the controller’s)', () => {
     const statuses = speakerStatuses('n1', { virtualServers: [vs('a', 'Master'), vs('b', 'Backup')], rejected: [], owners: new Map() }, new Map());
     expect(statuses).toEqual(
       new Map([
-        ['app/a', { nodes: [{ name: 'n1', role: 'Master', programmed: true, realServers: 3, message: 'Master message' }], masterNode: 'n1', readyRealServers: 3 }],
+        ['app/a', { nodes: [{ name: 'n1', role: 'Master', programmed: true, realServers: 3, message: 'Master message' }] }],
         ['app/b', { nodes: [{ name: 'n1', role: 'Backup', programmed: true, realServers: 1, message: 'Backup message' }] }],
       ]),
     );

@@ -30,7 +30,7 @@ describe('desiredNodeState: the two tiers', () => {
       },
     ]);
     expect(state.virtualServers).toEqual([
-      expect.objectContaining({ key: 'app/web', role: 'Master', realServers: 3, readyRealServers: 3, vrid, vip, message: expect.stringContaining('tier 1') }),
+      expect.objectContaining({ key: 'app/web', role: 'Master', realServers: 3, vrid, vip, message: expect.stringContaining('tier 1') }),
     ]);
     expect(state.vips).toEqual([vip]);
   });
@@ -39,7 +39,7 @@ describe('desiredNodeState: the two tiers', () => {
     const state = desiredNodeState(stateInput({ virtualServers: [web], endpointSlices: [webSlice], roles: backup }));
     expect(destinations(state)).toEqual(['10.0.1.5']);
     expect(state.heldWhileBackup).toEqual([vip]);
-    expect(state.virtualServers[0]).toMatchObject({ role: 'Backup', realServers: 1, readyRealServers: 3 });
+    expect(state.virtualServers[0]).toMatchObject({ role: 'Backup', realServers: 1 });
   });
 
   it('gives a backup without local real servers no service and does not hold its VIP, yet keeps the VRRP instance', () => {
@@ -144,7 +144,7 @@ describe('desiredNodeState: health checks', () => {
     const health = new Map([[healthKey('app/web', '10.0.2.5', 80), false], [healthKey('app/web', '10.0.3.5', 80), true]]);
     const state = desiredNodeState(stateInput({ virtualServers: [checked], endpointSlices: [webSlice], roles: master, health }));
     expect(destinations(state)).toEqual(['10.0.1.5', '10.0.3.5']);
-    expect(state.virtualServers[0]!.readyRealServers).toBe(2);
+    expect(state.virtualServers[0]!.realServers).toBe(2);
   });
 
   it('ignores verdicts for a VirtualServer without a health check', () => {
