@@ -310,8 +310,9 @@ export class LoadBalancerController {
       this.recordEvent(vs, 'Warning', result.reason, result.message);
       this.log.warn({ event: 'allocation.failed', key, reason: result.reason, message: result.message }, 'no VIP for VirtualServer');
     }
+    // A new VirtualServer is not Ready until speakers report: no event for that first False.
     const wasReady = vs.status?.conditions?.find((c) => c.type === 'Ready');
-    if (result.ok && (wasReady?.status !== readiness.ready.status || wasReady.reason !== readiness.ready.reason)) {
+    if (result.ok && (wasReady ? wasReady.status !== readiness.ready.status || wasReady.reason !== readiness.ready.reason : readiness.ready.status === 'True')) {
       this.recordEvent(vs, readiness.ready.status === 'True' ? 'Normal' : 'Warning', readiness.ready.reason, readiness.ready.message);
     }
     await this.write.applyVirtualServerStatus(namespace, name, {
