@@ -56,10 +56,12 @@ export class VipHolder {
   }
 
   static create(config: VipHolderConfig, log: Logger, hooks: VipHolderHooks = {}): VipHolder {
+    const addresses = VipAddresses.open({ nic: config.interface, dummy: config.dummy }, log);
+    // Per-interface rules follow the pod veths as they come and go, at each reconcile.
     const sysctls = config.manageSysctls
-      ? new NodeSysctls(nodeSysctlRules(), log, { root: config.sysctlRoot, stateFile: join(config.stateDir, 'sysctl-originals.json') })
+      ? new NodeSysctls(async () => nodeSysctlRules(await addresses.interfaces()), log, { root: config.sysctlRoot, stateFile: join(config.stateDir, 'sysctl-originals.json') })
       : undefined;
-    return new VipHolder(config, VipAddresses.open({ nic: config.interface, dummy: config.dummy }, log), sysctls, log, hooks);
+    return new VipHolder(config, addresses, sysctls, log, hooks);
   }
 
   private current(): string[] {

@@ -25,6 +25,9 @@ export interface NodeSysctlsOptions {
   stateFile?: string;
 }
 
+/** The rules, or how to compute them afresh for each reconcile (they depend on the interfaces present). */
+export type SysctlRules = SysctlRule[] | (() => Promise<SysctlRule[]>);
+
 /** Applies the sysctl plan and can revert it. */
 export class NodeSysctls {
   /** Every change we made, with the value found before the first one. */
@@ -35,7 +38,7 @@ export class NodeSysctls {
   private readonly root: string;
 
   constructor(
-    private readonly rules: SysctlRule[],
+    private readonly rules: SysctlRules,
     private readonly log: Logger,
     private readonly options: NodeSysctlsOptions = {},
   ) {
@@ -69,15 +72,24 @@ export class NodeSysctls {
   /** Reads, diffs and writes; returns the keys still missing (their module is not loaded yet). */
   async reconcile(): Promise<string[]> {
     if (!this.loaded) await this.loadState();
-    const plan = planSysctls(this.rules, await this.read(this.rules.map((r) => r.key)));
+    const rules = typeof this.rules === 'function' ? await this.rules() : this.rules;
+    const plan = planSysctls(rules, await this.read(rules.map((r) => r.key)));
+    let written = false;
     for (const change of plan.changes) {
-      await writeFile(join(this.root, change.key), `${change.to}\n`);
+      try {
+        await writeFile(join(this.root, change.key), `${change.to}\n`);
+      } catch (err) {
+        // The interface went since it was read: nothing left to set, or to restore.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && rules.find((r) => r.key === change.key)?.transient) continue;
+        throw err;
+      }
+      written = true;
       const first = this.applied.get(change.key);
       this.applied.set(change.key, { ...change, from: first?.from ?? change.from });
       this.log.info({ event: 'sysctl-set', ...change }, `${change.key}: ${change.from} -> ${change.to}`);
     }
-    if (plan.changes.length > 0) await this.saveState();
-    const required = plan.missing.filter((key) => !this.rules.find((r) => r.key === key)?.optional);
+    if (written) await this.saveState();
+    const required = plan.missing.filter((key) => !rules.find((r) => r.key === key)?.optional);
     if (required.length > 0) throw new Error(`sysctls missing: ${required.join(', ')}`);
     const missing = plan.missing.join(',');
     if (plan.missing.length > 0 && missing !== this.reportedMissing) this.log.warn({ event: 'sysctl-missing', keys: plan.missing }, `not there yet: ${plan.missing.join(', ')}`);
@@ -90,7 +102,13 @@ export class NodeSysctls {
     if (!this.loaded) await this.loadState();
     const applied = [...this.applied.values()];
     for (const change of planSysctlUndo(applied, await this.read(applied.map((c) => c.key)))) {
-      await writeFile(join(this.root, change.key), `${change.to}\n`);
+      try {
+        await writeFile(join(this.root, change.key), `${change.to}\n`);
+      } catch (err) {
+        // An interface that went since it was read takes its setting with it.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
       this.log.info({ event: 'sysctl-restored', ...change }, `${change.key}: ${change.from} -> ${change.to}`);
     }
     this.applied.clear();

@@ -11,6 +11,8 @@ export interface SysctlRule {
   accept?: string[];
   /** Present only once a module is loaded (ip_vs): a missing file is reported, not an error. */
   optional?: boolean;
+  /** An interface's key: the interface may go (a pod deleted) between listing and writing; then it is skipped. */
+  transient?: boolean;
   why: string;
 }
 
@@ -26,13 +28,31 @@ export interface SysctlPlan {
   missing: string[];
 }
 
-export function nodeSysctlRules(): SysctlRule[] {
+/** A network interface of the node, as the kernel lists it. */
+export interface NodeInterface {
+  name: string;
+  /** Whether it has an IPv4 address: pod veths (Calico, Cilium) have none on the node side. */
+  hasIpv4: boolean;
+}
+
+/**
+ * Pods reply from the VIP, an address of the node too, through their veth, which has no IPv4
+ * address. For such an incoming interface the kernel's source validation ends at "any
+ * rp_filter drops it" (fib_validate_source's last resort), loose (2) included, and the
+ * effective value is max(all, interface): so rp_filter must be 0 on `all`, on `default` (for
+ * veths created later) and on each address-less interface. Interfaces with an address (the
+ * NIC) keep their own value, and with it their anti-spoofing.
+ */
+export function nodeSysctlRules(interfaces: readonly NodeInterface[]): SysctlRule[] {
   return [
     { key: 'net/ipv4/conf/all/arp_ignore', want: '1', accept: ['1', '2'], why: 'answer ARP only for addresses on the incoming interface: the VIP on tsvs0 stays silent' },
     { key: 'net/ipv4/conf/all/arp_announce', want: '2', why: 'never use a VIP as the source of our own ARP requests' },
     { key: 'net/ipv4/conf/all/accept_local', want: '1', why: 'accept packets whose source is a local address (pod replies from the VIP)' },
-    // The effective rp_filter is max(all, interface): 2 on all makes every interface loose.
-    { key: 'net/ipv4/conf/all/rp_filter', want: '2', why: 'loose reverse-path filtering for asymmetric direct-routing paths' },
+    { key: 'net/ipv4/conf/all/rp_filter', want: '0', why: 'the effective rp_filter is max(all, interface): any value here drops pod replies from the VIP on address-less veths' },
+    { key: 'net/ipv4/conf/default/rp_filter', want: '0', why: 'pod veths created later start without reverse-path filtering' },
+    ...interfaces
+      .filter((i) => !i.hasIpv4)
+      .map((i) => ({ key: `net/ipv4/conf/${i.name}/rp_filter`, want: '0', transient: true, why: 'no IPv4 address here (a pod veth): any rp_filter drops pod replies from the VIP' })),
     { key: 'net/ipv4/vs/sloppy_tcp', want: '1', optional: true, why: 'a new master picks up established connections mid-stream' },
   ];
 }
@@ -44,7 +64,7 @@ export function planSysctls(rules: SysctlRule[], actual: ReadonlyMap<string, str
   for (const rule of rules) {
     const current = actual.get(rule.key);
     if (current === undefined) {
-      missing.push(rule.key);
+      if (!rule.transient) missing.push(rule.key);
       continue;
     }
     if (!(rule.accept ?? [rule.want]).includes(current)) changes.push({ key: rule.key, from: current, to: rule.want });

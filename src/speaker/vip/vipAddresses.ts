@@ -2,6 +2,7 @@ import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
 import type { Logger } from '../../log.js';
 import { bytesToIp, ipFamily, ipToBytes } from '../net/ipAddress.js';
 import { planAddresses, type ActualAddress, type AddressPlan, type NicAddress, type PlacedAddress, type VipDevices } from './addressPlan.js';
+import type { NodeInterface } from './sysctlPlan.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -151,6 +152,14 @@ export class VipAddresses {
       const proto = a.attrs.__unparsed?.find(([type]) => type === IFA_PROTO)?.[1];
       return [{ device, address: bytesToIp(bytes), prefixLength: a.data.prefixlen ?? 0, tagged: proto?.[0] === TSVS_ADDRESS_PROTO }];
     });
+  }
+
+  /** Every interface of the node, and whether it has an IPv4 address (addresses listed after links, so none is missed). */
+  async interfaces(): Promise<NodeInterface[]> {
+    const links = await attempt('list links', () => this.rt.getLinks());
+    const addresses = await attempt('list addresses', () => this.rt.getAddresses());
+    const withIpv4 = new Set(addresses.flatMap((a) => (a.data.family === AF_INET && a.data.index !== undefined ? [a.data.index] : [])));
+    return links.flatMap((l) => (l.attrs.ifname && l.data.index !== undefined ? [{ name: l.attrs.ifname, hasIpv4: withIpv4.has(l.data.index) }] : []));
   }
 
   /**
