@@ -48,6 +48,18 @@ phase() { echo "phase $1 at $(($(_lab_now_ms) - T0)) ms"; }
 # Node's first start reads its 100 MB binary over 9p; do that once, before anything is timed.
 node -e 0
 
+# Node rp_filter as a distribution ships it (strict), and a pod's veth without an address on
+# the node side (Calico, Cilium): the speakers turn it off on all, default and that veth, not on
+# e0, and restore it on stop.
+for n in n1 n2; do
+  ip netns exec $n sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 net.ipv4.conf.e0.rp_filter=1 &&
+    ip -n $n link add pod0 type veth peer name pod0p || exit 1
+done
+rp() { ip netns exec "$1" sysctl -n "net.ipv4.conf.$2.rp_filter"; }
+rp_filters() { # NODE: rp_filter on all, default, the veth and e0
+  jq -cn --arg all "$(rp "$1" all)" --arg default "$(rp "$1" default)" --arg veth "$(rp "$1" pod0)" --arg e0 "$(rp "$1" e0)" '{all: $all, default: $default, veth: $veth, e0: $e0}'
+}
+
 # 1. Election: the highest priority holds every VIP on its NIC, the others on tsvs0.
 phase 1
 speaker n1 100; speaker n2 150; speaker n3 120
@@ -55,7 +67,7 @@ lab_wait "n2 to become master of every instance" 90 holds_all n2
 lab_wait "n1 and n3 to hold the VIPs on tsvs0" 30 backups_settled
 result --arg masters "$(masters)" --argjson n1 "$(backup_of_all n1 && echo true || echo false)" --argjson n3 "$(backup_of_all n3 && echo true || echo false)" \
   --arg arpIgnore "$(ip netns exec n1 sysctl -n net.ipv4.conf.all.arp_ignore)" --arg arpAnnounce "$(ip netns exec n1 sysctl -n net.ipv4.conf.all.arp_announce)" \
-  --arg rpFilter "$(ip netns exec n1 sysctl -n net.ipv4.conf.all.rp_filter)" --arg acceptLocal "$(ip netns exec n1 sysctl -n net.ipv4.conf.all.accept_local)" \
+  --argjson rpFilter "$(rp_filters n1)" --arg acceptLocal "$(ip netns exec n1 sysctl -n net.ipv4.conf.all.accept_local)" \
   '{name: "election", masters: $masters, n1Backup: $n1, n3Backup: $n3, sysctls: {arpIgnore: $arpIgnore, arpAnnounce: $arpAnnounce, rpFilter: $rpFilter, acceptLocal: $acceptLocal}}'
 
 # 2. The client resolves the VIPs to the master's MAC.
@@ -93,7 +105,7 @@ took_over_at=$(grep '"to":"master"' /tmp/n3.log | jq -s --argjson after "$stoppe
 result --argjson took "$took" --argjson adv "$ADV" --argjson code "$code" --argjson logged "$((took_over_at - stopped_at))" \
   --argjson tsvs0 "$(ip -n n2 link show tsvs0 >/dev/null 2>&1 && echo true || echo false)" \
   --argjson vipOnE0 "$(ip -n n2 addr show dev e0 | grep -q " $VIP/" && echo true || echo false)" \
-  --arg arpIgnore "$(ip netns exec n2 sysctl -n net.ipv4.conf.all.arp_ignore)" --arg rpFilter "$(ip netns exec n2 sysctl -n net.ipv4.conf.all.rp_filter)" \
+  --arg arpIgnore "$(ip netns exec n2 sysctl -n net.ipv4.conf.all.arp_ignore)" --argjson rpFilter "$(rp_filters n2)" \
   '{name: "clean-stop", takeoverMs: $took, loggedTakeoverMs: $logged, advertMs: $adv, exitCode: $code, tsvs0Left: $tsvs0, vipLeftOnE0: $vipOnE0, arpIgnore: $arpIgnore, rpFilter: $rpFilter}'
 
 # 6. Hostile advertisements (priority 254 > n3's 120) with TTL 254, a bad checksum, version 2: ignored.
