@@ -59,6 +59,9 @@ NFT
 for n in $NODES; do
   lab_host "$n" "$(node_ip "$n")" || exit 1
   ip -n "$n" route add default via "$(tj .gateway)" || exit 1
+  # Loose rp_filter, as systemd ships it, which the pods' veths (created next) inherit: the
+  # speakers must turn it off wherever pod replies from the VIP arrive (nodeSysctlRules).
+  ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=2 net.ipv4.conf.default.rp_filter=2 || exit 1
 done
 lab_host client "$(tj .client)" || exit 1
 tj '.pods[] | "\(.name) \(.node) \(.ip) \(.flat)"' >/tmp/pods.txt
@@ -173,6 +176,8 @@ manual_program() {
   local master=$1 n svc vip p
   for n in $LIVE; do
     ip netns exec "$n" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 net.ipv4.conf.all.accept_local=1 net.ipv4.vs.sloppy_tcp=1
+    # rp_filter off on all, default and the pods' veths, as the speakers do (for simplicity even with --veth-address).
+    ip netns exec "$n" sh -c 'for f in /proc/sys/net/ipv4/conf/all/rp_filter /proc/sys/net/ipv4/conf/default/rp_filter /proc/sys/net/ipv4/conf/p*/rp_filter; do echo 0 >"$f"; done'
     ip -n "$n" link add tsvs0 type dummy 2>/dev/null && ip -n "$n" link set tsvs0 up
     ip netns exec "$n" ipvsadm -C
     for svc in web flat; do
@@ -192,8 +197,9 @@ manual_program() {
 
 # E2E_POD_VETH_ADDRESS=1 (a topology variant, off by default): the node side of every pod's
 # veth carries an address (the pods' gateway 169.254.1.1/32), as on a bridge CNI, rather than
-# none, as with Calico or Cilium. With none, a node whose rp_filter is loose (2) drops the
-# pods' replies: their source, the VIP, is local to the node, and the veth has no address.
+# none, as with Calico or Cilium. With none, any rp_filter on the veth or on `all` drops the
+# pods' replies (their source, the VIP, is local to the node), so the speakers turn it off
+# there; an addressed veth keeps its loose value and still passes them.
 VETH_ADDRESS=${E2E_POD_VETH_ADDRESS:-}
 
 phase speakers

@@ -55,8 +55,7 @@ lab_pod() {
   ip netns add "$name" &&
     { [ -z "$v6" ] || ip netns exec "$name" sysctl -qw net.ipv6.conf.default.accept_dad=0; } &&
     ip link add "p$name" netns "$node" type veth peer name eth0 netns "$name" &&
-    ip netns exec "$node" sysctl -qw "net.ipv4.conf.p$name.proxy_arp=1" "net.ipv4.conf.p$name.rp_filter=0" \
-      "net.ipv6.conf.p$name.accept_dad=0" &&
+    ip netns exec "$node" sysctl -qw "net.ipv4.conf.p$name.proxy_arp=1" "net.ipv6.conf.p$name.accept_dad=0" &&
     {
       echo "link set lo up"
       echo "link set eth0 up"
