@@ -28,6 +28,9 @@ export default defineConfig({
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],
           globalSetup: ['test/lab/globalSetup.ts'],
+          // One emulated VM at a time: on a 2-core machine two TCG guests starve each other's
+          // VRRP timers, and the failover tests measure those.
+          fileParallelism: false,
           testTimeout: 10 * 60_000, // tests that boot their own VM (runInLab.test.ts)
           hookTimeout: 15 * 60_000,
         },
