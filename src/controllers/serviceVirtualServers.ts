@@ -119,6 +119,7 @@ function virtualServerPort(port: NonNullable<V1Service['spec']>['ports'] extends
     port: port.port,
     ...(targetPort !== undefined && { targetPort }),
     scheduler: 'mh',
-    schedulerFlags: ['port'],
+    // fallback: see the speaker's schedulerFlagsOf (a draining real server keeps its Maglev slots).
+    schedulerFlags: ['fallback', 'port'],
   };
 }

@@ -142,8 +142,10 @@ function resolveConflicts(accepted: Accepted[], rejected: NodeState['rejected'])
 }
 
 function schedulerFlagsOf(port: VirtualServerPortSpec): ServiceConfig['schedulerFlags'] {
-  // Maglev over address and port unless told otherwise (DESIGN.md, data flow step 5).
-  const flags = port.schedulerFlags ?? (port.scheduler === 'mh' ? ['port'] : []);
+  // Maglev over address and port unless told otherwise (DESIGN.md, data flow step 5), with
+  // fallback: a draining real server (weight 0) keeps its slots in the Maglev table, so
+  // without it new connections hashed there would find no real server at all.
+  const flags = port.schedulerFlags ?? (port.scheduler === 'mh' ? ['fallback', 'port'] : []);
   return { flag1: flags.includes('fallback'), flag2: flags.includes('port'), flag3: false };
 }
 

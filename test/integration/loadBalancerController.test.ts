@@ -85,7 +85,7 @@ describe('the load-balancer controller on a real kube-apiserver', () => {
       forwardingMethod: 'DR',
       realServerPortRedirect: true,
       realServers: { serviceName: 'web' },
-      ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, scheduler: 'mh', schedulerFlags: ['port'] }],
+      ports: [{ name: 'http', protocol: 'TCP', port: 80, targetPort: 8080, scheduler: 'mh', schedulerFlags: ['fallback', 'port'] }],
     });
     expect(vs.status?.conditions?.find((c) => c.type === 'VIPAllocated')).toMatchObject({ status: 'True', reason: 'Allocated', message: `192.0.2.0 from pool ${ns}-v4` });
     expect((await readService('web')).metadata!.finalizers).toContain(serviceFinalizer);
@@ -151,7 +151,7 @@ describe('the load-balancer controller on a real kube-apiserver', () => {
     await waitFor('the VirtualServer ports', async () => (await readVs('web'))?.spec.ports[0]?.port === 443, 30_000);
     const vs = (await readVs('web'))!;
     expect(vs.spec.realServerPortRedirect).toBe(false);
-    expect(vs.spec.ports).toEqual([{ name: 'https', protocol: 'TCP', port: 443, scheduler: 'mh', schedulerFlags: ['port'] }]);
+    expect(vs.spec.ports).toEqual([{ name: 'https', protocol: 'TCP', port: 443, scheduler: 'mh', schedulerFlags: ['fallback', 'port'] }]);
     expect(vs.status?.vip).toBe(before);
   });
 

@@ -185,7 +185,7 @@ manual_program() {
       ip -n "$n" addr del "$vip/32" dev e0 2>/dev/null
       ip -n "$n" addr del "$vip/32" dev tsvs0 2>/dev/null
       if [ "$n" = "$master" ]; then ip -n "$n" addr add "$vip/32" dev e0; else ip -n "$n" addr add "$vip/32" dev tsvs0; fi
-      ip netns exec "$n" ipvsadm -A -t "$vip:80" -s mh -b mh-port
+      ip netns exec "$n" ipvsadm -A -t "$vip:80" -s mh -b mh-fallback,mh-port
       for p in $(eval echo "\$READY_$svc"); do
         [ "$n" = "$master" ] || [ "$(tj --arg p "$p" '.pods[] | select(.name == $p) | .node')" = "$n" ] || continue
         ip netns exec "$n" ipvsadm -a -t "$vip:80" -r "$(pod_ip "$p"):80" -g -w 1

@@ -42,7 +42,7 @@ describe('desiredVirtualServers', () => {
           spec: {
             ipFamily: 'IPv4',
             forwardingMethod: 'DR',
-            ports: [{ protocol: 'TCP', port: 80, scheduler: 'mh', schedulerFlags: ['port'] }],
+            ports: [{ protocol: 'TCP', port: 80, scheduler: 'mh', schedulerFlags: ['fallback', 'port'] }],
             realServers: { serviceName: 'web' },
           },
         },
@@ -55,8 +55,8 @@ describe('desiredVirtualServers', () => {
     const vs = result.ok ? result.virtualServers[0]! : undefined;
     expect(vs?.spec.realServerPortRedirect).toBe(true);
     expect(vs?.spec.ports).toEqual([
-      { name: 'a', protocol: 'TCP', port: 80, targetPort: 8080, scheduler: 'mh', schedulerFlags: ['port'] },
-      { name: 'b', protocol: 'TCP', port: 81, scheduler: 'mh', schedulerFlags: ['port'] },
+      { name: 'a', protocol: 'TCP', port: 80, targetPort: 8080, scheduler: 'mh', schedulerFlags: ['fallback', 'port'] },
+      { name: 'b', protocol: 'TCP', port: 81, scheduler: 'mh', schedulerFlags: ['fallback', 'port'] },
     ]);
   });
 

@@ -178,7 +178,7 @@ describe('desiredNodeState: health checks', () => {
 });
 
 describe('desiredNodeState: services', () => {
-  it('honours scheduler, flags and persistence (IPv4 dotted mask, IPv6 prefix)', () => {
+  it('honours scheduler, flags (mh defaults to fallback and port) and persistence (IPv4 dotted mask, IPv6 prefix)', () => {
     const ports = [
       { port: 80, protocol: 'TCP', scheduler: 'mh' },
       { port: 81, protocol: 'UDP', scheduler: 'mh', schedulerFlags: [] },
@@ -187,7 +187,7 @@ describe('desiredNodeState: services', () => {
     ];
     const state = desiredNodeState(stateInput({ virtualServers: [virtualServer('web', { vip, spec: { ports } })], roles: master }));
     expect(state.table.map((s) => s.service)).toEqual([
-      expect.objectContaining({ protocol: 'tcp', port: 80, scheduler: 'mh', schedulerFlags: { flag1: false, flag2: true, flag3: false } }),
+      expect.objectContaining({ protocol: 'tcp', port: 80, scheduler: 'mh', schedulerFlags: { flag1: true, flag2: true, flag3: false } }),
       expect.objectContaining({ protocol: 'udp', port: 81, scheduler: 'mh', schedulerFlags: { flag1: false, flag2: false, flag3: false } }),
       expect.objectContaining({ protocol: 'sctp', port: 82, scheduler: 'sh', schedulerFlags: { flag1: true, flag2: true, flag3: false } }),
       expect.objectContaining({ protocol: 'tcp', port: 83, scheduler: 'wlc', persistent: true, persistenceTimeout: 300, netmask: 24 }),
