@@ -11,7 +11,8 @@ import type { VrrpStateName } from './vrrp/stateMachine.js';
  */
 
 export interface NodeKernelHooks {
-  transition(family: IpFamily, vrid: number, from: VrrpStateName, to: VrrpStateName): void;
+  /** On becoming master, the returned promise resolves once tier 1 is programmed (the VIPs wait for it). */
+  transition(family: IpFamily, vrid: number, from: VrrpStateName, to: VrrpStateName): Promise<void> | void;
   announced(address: string): void;
 }
 

@@ -6,7 +6,7 @@ import { groupKey } from './desired/vrrpGroups.js';
 import { HealthChecker } from './health/healthChecker.js';
 import { probe as realProbe, type ProbeResult, type ProbeTarget } from './health/probes.js';
 import { ipFamily, type IpFamily } from './net/ipAddress.js';
-import type { NodeKernel, NodeKernelHooks } from './nodeKernel.js';
+import type { NodeKernel, NodeKernelHooks, TableApplied } from './nodeKernel.js';
 import { desiredNodeState, type NodeState, type VrrpInstance } from './nodeState.js';
 import { speakerStatuses } from './nodeStatus.js';
 import type { StatusPublisher } from './statusPublisher.js';
@@ -70,6 +70,8 @@ export class Speaker {
   private rejections = new Map<string, string>();
   private state: NodeState | undefined;
   private passes: Promise<void> = Promise.resolve();
+  /** New masters waiting for a pass that started after their transition to program tier 1. */
+  private tableWaiters: Array<() => void> = [];
   private queued = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -146,7 +148,7 @@ export class Speaker {
     }
   }
 
-  private onTransition(family: IpFamily, vrid: number, _from: VrrpStateName, to: VrrpStateName): void {
+  private onTransition(family: IpFamily, vrid: number, _from: VrrpStateName, to: VrrpStateName): Promise<void> | void {
     const key = groupKey(family, vrid);
     const labels = { family: `IPv${family}`, vrid: String(vrid) };
     this.deps.metrics.vrrpTransitions.inc({ ...labels, to });
@@ -161,12 +163,15 @@ export class Speaker {
     else this.becameMaster.delete(key);
     // The table follows the role at once, from the cached objects: failover needs no API server.
     this.requestSync();
+    if (to === 'master') return new Promise((resolve) => this.tableWaiters.push(resolve));
   }
 
   private async sync(): Promise<void> {
     const started = performance.now();
     const { sources, metrics, log } = this.deps;
     const roles = new Map(this.roles);
+    // New masters whose role is in this snapshot: their VIPs wait for this pass's table.
+    const waiters = this.tableWaiters.splice(0);
     const state = desiredNodeState({
       nodeName: this.options.nodeName,
       virtualServers: sources.virtualServers(),
@@ -179,10 +184,14 @@ export class Speaker {
     });
     this.reportRejections(state.rejected);
     this.health.setTargets(state.healthTargets);
-    // The table first: after a transition, tier 1 must not wait behind the address moves that
-    // VipHolder is already making for that same transition.
+    // The table first: a new master's VIPs wait for it (the waiters resolved below).
     const owned = [...new Set([...this.owned, ...state.vips])];
-    const applied = await this.kernel.applyTable(state.table, owned);
+    let applied: TableApplied;
+    try {
+      applied = await this.kernel.applyTable(state.table, owned);
+    } finally {
+      for (const resolve of waiters) resolve();
+    }
     this.owned = applied.failures.size === 0 ? state.vips : owned;
     this.state = state;
     metrics.ipvsWrites.inc({ result: 'ok' }, applied.writes - applied.failures.size);

@@ -12,9 +12,17 @@ import { VrrpRouter, type VrrpInstanceSpec } from './vrrp/router.js';
 import { VrrpSocket } from './vrrp/socket.js';
 import type { VrrpStateName } from './vrrp/stateMachine.js';
 
+/** How long a new master waits for the promise its transition hook returned before taking its VIPs anyway. */
+export const masterTableWaitMs = 1000;
+
 export interface VipHolderHooks {
-  /** A VRRP instance changed state (the VIPs are being moved already). */
-  transition?(family: IpFamily, vrid: number, from: VrrpStateName, to: VrrpStateName): void;
+  /**
+   * A VRRP instance changed state. On becoming master, a returned promise holds the VIPs back
+   * (at most masterTableWaitMs): the speaker resolves it once tier 1 is programmed, because
+   * the VIP taken while the node still has its tier-2 table would hand established flows to
+   * the wrong pods, which reset them; held back, their packets are only dropped and resent.
+   */
+  transition?(family: IpFamily, vrid: number, from: VrrpStateName, to: VrrpStateName): Promise<unknown> | void;
   /** A gratuitous ARP or unsolicited NA went out. */
   announced?(address: string): void;
 }
@@ -28,6 +36,8 @@ export interface VipHolderHooks {
 export class VipHolder {
   private readonly routers = new Map<IpFamily, VrrpRouter>();
   private readonly states = new Map<string, VrrpStateName>();
+  /** Instances that became master and wait for their hook before their VIPs go anywhere. */
+  private readonly awaitingTable = new Set<string>();
   private instances: VrrpInstanceSettings[];
   /** VIPs kept on the dummy device while their instance is not master. */
   private heldWhileBackup: Set<string>;
@@ -160,20 +170,36 @@ export class VipHolder {
   }
 
   private onTransition(family: IpFamily, vrid: number, from: VrrpStateName, to: VrrpStateName): void {
-    if (to === 'init') this.states.delete(this.key(family, vrid));
-    else this.states.set(this.key(family, vrid), to);
-    if (to !== 'master') this.announcer?.cancel(this.key(family, vrid));
+    const key = this.key(family, vrid);
+    if (to === 'init') this.states.delete(key);
+    else this.states.set(key, to);
+    if (to !== 'master') this.announcer?.cancel(key);
+    this.awaitingTable.delete(key);
+    const tableReady = this.hooks.transition?.(family, vrid, from, to);
+    if (to === 'master' && tableReady) {
+      this.awaitingTable.add(key);
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, masterTableWaitMs).unref();
+      });
+      void Promise.race([tableReady.catch(() => undefined), deadline]).then(() => {
+        clearTimeout(timer);
+        // Another transition since then has its own say.
+        if (this.awaitingTable.delete(key)) this.requestReconcile('addresses');
+      });
+    }
     this.requestReconcile('addresses');
-    this.hooks.transition?.(family, vrid, from, to);
   }
 
   /** Where every VIP should be, from the instances' states. */
   private intents(): VipIntent[] {
     return this.instances.flatMap((instance) => {
       const family = isIP(instance.addresses[0] ?? '') as IpFamily;
-      const master = this.states.get(this.key(family, instance.vrid)) === 'master';
+      const key = this.key(family, instance.vrid);
+      const master = this.states.get(key) === 'master';
+      const waiting = this.awaitingTable.has(key);
       return instance.addresses.map((address) => {
-        const placement = this.stopped ? 'absent' : master ? 'master' : this.heldWhileBackup.has(canonicalIp(address)) ? 'local' : 'absent';
+        const placement = this.stopped || waiting ? 'absent' : master ? 'master' : this.heldWhileBackup.has(canonicalIp(address)) ? 'local' : 'absent';
         return { address, placement };
       });
     });

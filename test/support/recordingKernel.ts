@@ -46,11 +46,12 @@ export class RecordingKernel implements NodeKernel {
   }
 
   /** What VRRP would report: a group of this node changed state. */
-  transition(family: IpFamily, vrid: number, to: VrrpStateName): void {
+  /** Returns what the hook returned: on becoming master, the promise the VIPs would wait for. */
+  transition(family: IpFamily, vrid: number, to: VrrpStateName): Promise<void> | void {
     const key = `${family}/${vrid}`;
     const from = this.states.get(key) ?? 'init';
     this.states.set(key, to);
-    this.hooks.transition(family, vrid, from, to);
+    return this.hooks.transition(family, vrid, from, to);
   }
 
   /** The last table handed over. */

@@ -74,6 +74,14 @@ describe('Speaker', () => {
     expect(await registry.getSingleMetricAsString('tsvs_speaker_vrrp_state')).toContain(`tsvs_speaker_vrrp_state{family="IPv4",vrid="${vrid}"} 2`);
   });
 
+  it("holds a new master's VIPs back only until a pass has handed over its tier-1 table", async () => {
+    const ready = kernel.transition(4, vrid, 'master');
+    expect(ready).toBeInstanceOf(Promise);
+    const tableWhenReady = await ready!.then(() => kernel.table.map((s) => s.destinations.map((d) => d.address)));
+    expect(tableWhenReady).toEqual([['10.0.1.5', '10.0.2.5']]);
+    expect(kernel.transition(4, vrid, 'backup')).toBeUndefined();
+  });
+
   it('reports its entry as Master, with every ready real server, and leaves masterNode to the controller', async () => {
     kernel.transition(4, vrid, 'master');
     await speaker.settled();
