@@ -42,6 +42,7 @@ const results = {
     takeoverMs: z.number(),
     probe,
     stream: z.object({ pod: z.string().optional(), bytes: z.number().optional(), complete: z.boolean(), longestChunkGapMs: z.number().optional() }),
+    streamEvents: z.array(z.object({ event: z.string() })),
     podsOnOldMaster: z.array(z.string()),
   }),
   'failover-converged': agreed,
@@ -143,6 +144,8 @@ describe('tsvs end to end: controller, speakers, real-server pods, real kernel',
       const f = result('failover');
       expect(f.podsOnOldMaster).not.toContain(f.stream.pod);
       expect(f.stream, JSON.stringify(f)).toMatchObject({ complete: true });
+      // The master is killed once a stream has started: a second start would mean that one broke.
+      expect(f.streamEvents.filter((e) => e.event === 'streaming'), JSON.stringify(f.streamEvents)).toHaveLength(1);
     });
 
     it("once the dead node's endpoints are not ready, the live nodes and the status agree", () => {
