@@ -6,7 +6,8 @@ import { runE2eLab, type E2eRun } from './e2eLab.js';
 
 // tsvs end to end on a real kernel (guest/e2e.sh, e2eCluster.ts): kube-apiserver and the tsvs
 // controller on the host, three speakers, pods with realserver-init, one VM boot.
-const API_PAUSE_S = 30;
+// Issue 6 asks for a minute without the API server.
+const API_PAUSE_S = 60;
 // VRRP at the default 1 s advertisement: a backup declares the master down after
 // 3 intervals + skew (at most 1 s), then sends gratuitous ARP; 1.5 s more for the emulated CPU.
 const FAILOVER_BUDGET_MS = 3 * 1000 + 1000 + 1500;
