@@ -11,7 +11,7 @@ const NLM_F_CREATE = 0x400;
 const IFLA_INFO_KIND = 1;
 /** IFA_PROTO (Linux 6.1+): who added an address. Ours carry this tag, so a restart finds its leftovers. */
 const IFA_PROTO = 11;
-export const TSVS_ADDRESS_PROTO = 0x74;
+const TSVS_ADDRESS_PROTO = 0x74;
 const INFINITY_LIFETIME = 0xffffffff;
 
 /** An rtnetlink request the kernel refused; `code` is the errno name (EEXIST, EPERM, ...). */
@@ -51,6 +51,57 @@ function linkKind(kind: string): Buffer {
   attribute.writeUInt16LE(IFLA_INFO_KIND, 2);
   value.copy(attribute, 4);
   return attribute;
+}
+
+/** The IPv4 and IPv6 addresses of the devices in `names` (index to name), each marked when it carries our tag. */
+export async function deviceAddresses(rt: RtNetlinkSocket, names: ReadonlyMap<number, string>): Promise<ActualAddress[]> {
+  const addresses = await attempt('list addresses', () => rt.getAddresses());
+  return addresses.flatMap((a) => {
+    const device = a.data.index === undefined ? undefined : names.get(a.data.index);
+    const bytes = a.attrs.local ?? a.attrs.address;
+    if (device === undefined || !bytes || (a.data.family !== AF_INET && a.data.family !== AF_INET6)) return [];
+    const proto = a.attrs.__unparsed?.find(([type]) => type === IFA_PROTO)?.[1];
+    return [{ device, address: bytesToIp(bytes), prefixLength: a.data.prefixlen ?? 0, tagged: proto?.[0] === TSVS_ADDRESS_PROTO }];
+  });
+}
+
+/** Adds a VIP to the device at `index`, tagged as ours; one already there is fine. */
+export async function addVipAddress(rt: RtNetlinkSocket, placed: PlacedAddress, index: number): Promise<void> {
+  const six = ipFamily(placed.address) === 6;
+  const bytes = ipToBytes(placed.address);
+  try {
+    await attempt(`add ${placed.address}/${placed.prefixLength} to ${placed.device}`, () =>
+      rt.newAddress(
+        { family: six ? AF_INET6 : AF_INET, prefixlen: placed.prefixLength, index },
+        withRawAttribute(
+          {
+            local: bytes,
+            address: bytes,
+            // IPv6: no DAD (the VIP moves between nodes on purpose), and preferred lifetime 0 so
+            // the kernel never picks a VIP as a source address (as keepalived does).
+            ...(six ? { flags: { nodad: true as const }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFETIME, cstamp: 0, tstamp: 0 } } : {}),
+          },
+          IFA_PROTO,
+          Buffer.from([TSVS_ADDRESS_PROTO]),
+        ),
+        { flags: NLM_F_CREATE | NLM_F_EXCL },
+      ),
+    );
+  } catch (err) {
+    if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err;
+  }
+}
+
+/** Removes a VIP from the device at `index`; one already gone is fine. */
+export async function removeVipAddress(rt: RtNetlinkSocket, placed: PlacedAddress, index: number): Promise<void> {
+  const bytes = ipToBytes(placed.address);
+  try {
+    await attempt(`remove ${placed.address}/${placed.prefixLength} from ${placed.device}`, () =>
+      rt.delAddress({ family: ipFamily(placed.address) === 6 ? AF_INET6 : AF_INET, prefixlen: placed.prefixLength, index }, { local: bytes, address: bytes }),
+    );
+  } catch (err) {
+    if (!(err instanceof NetlinkError && err.code === 'EADDRNOTAVAIL')) throw err;
+  }
 }
 
 /**
@@ -144,14 +195,7 @@ export class VipAddresses {
       [await this.index(this.devices.nic), this.devices.nic],
       [await this.index(this.devices.dummy), this.devices.dummy],
     ]);
-    const addresses = await attempt('list addresses', () => this.rt.getAddresses());
-    return addresses.flatMap((a) => {
-      const device = a.data.index === undefined ? undefined : names.get(a.data.index);
-      const bytes = a.attrs.local ?? a.attrs.address;
-      if (device === undefined || !bytes || (a.data.family !== AF_INET && a.data.family !== AF_INET6)) return [];
-      const proto = a.attrs.__unparsed?.find(([type]) => type === IFA_PROTO)?.[1];
-      return [{ device, address: bytesToIp(bytes), prefixLength: a.data.prefixlen ?? 0, tagged: proto?.[0] === TSVS_ADDRESS_PROTO }];
-    });
+    return deviceAddresses(this.rt, names);
   }
 
   /** Every interface of the node, and whether it has an IPv4 address (addresses listed after links, so none is missed). */
@@ -186,41 +230,12 @@ export class VipAddresses {
   }
 
   private async add(placed: PlacedAddress, index: number): Promise<void> {
-    const six = ipFamily(placed.address) === 6;
-    const bytes = ipToBytes(placed.address);
-    try {
-      await attempt(`add ${placed.address}/${placed.prefixLength} to ${placed.device}`, () =>
-        this.rt.newAddress(
-          { family: six ? AF_INET6 : AF_INET, prefixlen: placed.prefixLength, index },
-          withRawAttribute(
-            {
-              local: bytes,
-              address: bytes,
-              // IPv6: no DAD (the VIP moves between nodes on purpose), and preferred lifetime 0 so
-              // the kernel never picks a VIP as a source address (as keepalived does).
-              ...(six ? { flags: { nodad: true as const }, cacheInfo: { ifaPrefered: 0, ifaValid: INFINITY_LIFETIME, cstamp: 0, tstamp: 0 } } : {}),
-            },
-            IFA_PROTO,
-            Buffer.from([TSVS_ADDRESS_PROTO]),
-          ),
-          { flags: NLM_F_CREATE | NLM_F_EXCL },
-        ),
-      );
-    } catch (err) {
-      if (!(err instanceof NetlinkError && err.code === 'EEXIST')) throw err;
-    }
+    await addVipAddress(this.rt, placed, index);
     this.log.info({ event: 'vip-added', device: placed.device, address: placed.address }, `${placed.address} on ${placed.device}`);
   }
 
   private async remove(placed: PlacedAddress, index: number): Promise<void> {
-    const bytes = ipToBytes(placed.address);
-    try {
-      await attempt(`remove ${placed.address}/${placed.prefixLength} from ${placed.device}`, () =>
-        this.rt.delAddress({ family: ipFamily(placed.address) === 6 ? AF_INET6 : AF_INET, prefixlen: placed.prefixLength, index }, { local: bytes, address: bytes }),
-      );
-    } catch (err) {
-      if (!(err instanceof NetlinkError && err.code === 'EADDRNOTAVAIL')) throw err;
-    }
+    await removeVipAddress(this.rt, placed, index);
     this.log.info({ event: 'vip-removed', device: placed.device, address: placed.address }, `${placed.address} off ${placed.device}`);
   }
 
