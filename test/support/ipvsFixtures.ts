@@ -17,14 +17,29 @@ export function ipvsStats(counts: Partial<Stats> = {}): Stats {
   };
 }
 
-/** A TCP virtual service as tsvs programs it by default: Maglev over address and port, no persistence. */
+/** A plain TCP round-robin virtual service on 10.0.0.1. */
+export function roundRobinService(port: number): ServiceConfig {
+  return {
+    protocol: 'tcp',
+    address: '10.0.0.1',
+    port,
+    scheduler: 'rr',
+    schedulerFlags: { flag1: false, flag2: false, flag3: false },
+    persistent: false,
+    persistenceTimeout: 0,
+    netmask: 32,
+    onePacket: false,
+  };
+}
+
+/** A TCP virtual service as tsvs programs it by default: Maglev over address and port with fallback, no persistence. */
 export function maglevService(address: string, port = 80): ServiceConfig {
   return {
     protocol: 'tcp',
     address,
     port,
     scheduler: 'mh',
-    schedulerFlags: { flag1: false, flag2: true, flag3: false },
+    schedulerFlags: { flag1: true, flag2: true, flag3: false },
     persistent: false,
     persistenceTimeout: 0,
     netmask: 32,

@@ -5,7 +5,7 @@ import type { WriteResult } from '../../../src/ipvs/client.js';
 import { writeTarget, type IpvsWrite } from '../../../src/ipvs/commands.js';
 import type { PlannedWrite } from '../../../src/ipvs/diff.js';
 import { IpvsError, IpvsSkippedError } from '../../../src/ipvs/errors.js';
-import type { ServiceConfig } from '../../../src/ipvs/types.js';
+import { roundRobinService } from '../../support/ipvsFixtures.js';
 
 /** Records each batch and fails the writes whose "kind target" is listed, with the given errno. */
 class RecordingExecutor implements WriteExecutor {
@@ -23,17 +23,7 @@ class RecordingExecutor implements WriteExecutor {
 const logged: Array<Record<string, unknown>> = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line) as Record<string, unknown>) });
 
-const svc = (port: number): ServiceConfig => ({
-  protocol: 'tcp',
-  address: '10.0.0.1',
-  port,
-  scheduler: 'rr',
-  schedulerFlags: { flag1: false, flag2: false, flag3: false },
-  persistent: false,
-  persistenceTimeout: 0,
-  netmask: 32,
-  onePacket: false,
-});
+const svc = roundRobinService;
 const key = (port: number) => ({ protocol: 'tcp' as const, address: '10.0.0.1', port });
 const d = (address: string) => ({ address, port: 80, forwarding: 'dr' as const, weight: 1, upperThreshold: 0, lowerThreshold: 0 });
 

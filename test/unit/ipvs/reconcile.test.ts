@@ -5,21 +5,11 @@ import { writeTarget, type IpvsWrite } from '../../../src/ipvs/commands.js';
 import { drainKey, serviceId } from '../../../src/ipvs/diff.js';
 import { IpvsError } from '../../../src/ipvs/errors.js';
 import { reconcileServices } from '../../../src/ipvs/reconcile.js';
+import { ipvsStats, roundRobinService } from '../../support/ipvsFixtures.js';
 import type { DestinationConfig, DestinationState, ServiceConfig, ServiceEntry, ServiceKey } from '../../../src/ipvs/types.js';
 
 const logger = pino({ level: 'silent' });
-const zero = { connections: 0n, packetsIn: 0n, packetsOut: 0n, bytesIn: 0n, bytesOut: 0n, connectionsPerSecond: 0n, packetsInPerSecond: 0n, packetsOutPerSecond: 0n, bytesInPerSecond: 0n, bytesOutPerSecond: 0n };
-const svc = (port: number): ServiceConfig => ({
-  protocol: 'tcp',
-  address: '10.0.0.1',
-  port,
-  scheduler: 'rr',
-  schedulerFlags: { flag1: false, flag2: false, flag3: false },
-  persistent: false,
-  persistenceTimeout: 0,
-  netmask: 32,
-  onePacket: false,
-});
+const svc = roundRobinService;
 const d = (address: string, weight = 1): DestinationConfig => ({ address, port: 80, forwarding: 'dr', weight, upperThreshold: 0, lowerThreshold: 0 });
 
 /** Services by id with their destinations; records which services were read and what was written. */
@@ -31,7 +21,7 @@ class TableClient {
     this.reads.push(`get ${serviceId(key)}`);
     const found = this.table.get(serviceId(key));
     if (!found) throw new IpvsError('get-service', serviceId(key), 3);
-    return { ...found.service, stats: zero };
+    return { ...found.service, stats: ipvsStats() };
   }
   async listDestinations(key: ServiceKey): Promise<DestinationState[]> {
     this.reads.push(`dests ${serviceId(key)}`);

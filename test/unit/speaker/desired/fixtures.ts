@@ -7,7 +7,7 @@ export function virtualServer(name: string, options: { vip?: string; spec?: Reco
     apiVersion: 'tsvs.io/v1alpha1',
     kind: 'VirtualServer',
     metadata: { name, namespace: options.namespace ?? 'app', creationTimestamp: options.created ?? '2026-01-01T00:00:00Z' },
-    spec: { forwardingMethod: 'DR', ports: [{ port: 80, protocol: 'TCP', scheduler: 'mh', schedulerFlags: ['port'] }], realServers: { serviceName: name }, ...options.spec },
+    spec: { forwardingMethod: 'DR', ports: [{ port: 80, protocol: 'TCP', scheduler: 'mh', schedulerFlags: ['fallback', 'port'] }], realServers: { serviceName: name }, ...options.spec },
     ...(options.vip === undefined ? {} : { status: { vip: options.vip } }),
   };
 }
